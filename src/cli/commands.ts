@@ -1,0 +1,9 @@
+import type { Command } from './command.js';
+
+/**
+ * The command table: one line per verb, each loaded only when used so that `spotdiff metrics`
+ * does not pay for loading libtorch. Add a verb by adding its file in src/cli/ and a line here.
+ */
+export const commands: Record<string, () => Promise<Command>> = {
+  doctor: async () => (await import('./doctor.js')).command,
+};
