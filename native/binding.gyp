@@ -24,6 +24,7 @@
       "defines": [
         "NAPI_VERSION=8",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NAPI_CPP_EXCEPTIONS",
         "<!@(node configure.mjs --defines)"
       ],
       "libraries": ["<!@(node configure.mjs --libs)"],

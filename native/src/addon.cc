@@ -1,0 +1,255 @@
+// Module entry: tensor transfer, autograd, engine settings, and the op-table dispatcher.
+// Everything model-shaped lives in TypeScript; this file only moves data and calls libtorch.
+#include <napi.h>
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/util/Exception.h>
+#include <torch/csrc/api/include/torch/version.h>
+#include <cstring>
+#include "op_table.h"
+#include "tensor_handle.h"
+
+namespace spotdiff {
+namespace {
+
+// Runs fn; any C++ exception becomes a JS Error with code ERR_TORCH naming `what`.
+template <typename F>
+Napi::Value guarded(Napi::Env env, const char* what, F fn) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    auto err = Napi::Error::New(env, std::string(what) + ": " + e.what_without_backtrace());
+    err.Set("code", Napi::String::New(env, "ERR_TORCH"));
+    throw err;
+  } catch (const std::exception& e) {
+    auto err = Napi::Error::New(env, std::string(what) + ": " + e.what());
+    err.Set("code", Napi::String::New(env, "ERR_TORCH"));
+    throw err;
+  }
+}
+
+at::ScalarType typedArrayDtype(Napi::Env env, const Napi::TypedArray& ta) {
+  switch (ta.TypedArrayType()) {
+    case napi_float32_array: return at::kFloat;
+    case napi_float64_array: return at::kDouble;
+    case napi_int32_array: return at::kInt;
+    case napi_int16_array: return at::kShort;
+    case napi_int8_array: return at::kChar;
+    case napi_uint8_array: return at::kByte;
+    case napi_bigint64_array: return at::kLong;
+    default: throw Napi::TypeError::New(env, "unsupported typed array type");
+  }
+}
+
+// fromData(typedArray, shape, dtype, device): copies the data into a new tensor.
+Napi::Value FromData(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, "fromData", [&]() -> Napi::Value {
+    auto ta = info[0].As<Napi::TypedArray>();
+    Args a(env, Napi::Array::New(env));
+    auto shapeArr = info[1].As<Napi::Array>();
+    std::vector<int64_t> shape(shapeArr.Length());
+    int64_t numel = 1;
+    for (uint32_t k = 0; k < shapeArr.Length(); k++) {
+      shape[k] = shapeArr.Get(k).As<Napi::Number>().Int64Value();
+      numel *= shape[k];
+    }
+    at::ScalarType src = typedArrayDtype(env, ta);
+    // bool tensors travel as Uint8Array
+    at::ScalarType target = parseDtype(env, info[2].As<Napi::String>().Utf8Value());
+    if (static_cast<int64_t>(ta.ElementLength()) != numel) {
+      throw Napi::RangeError::New(env, "fromData: " + std::to_string(ta.ElementLength()) + " values do not fill shape of " +
+                                           std::to_string(numel) + " elements");
+    }
+    at::Tensor t = at::empty(shape, at::TensorOptions().dtype(src));
+    auto* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    if (numel > 0) std::memcpy(t.data_ptr(), base, ta.ByteLength());
+    if (target != src) t = t.to(target);
+    std::string dev = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "cpu";
+    if (dev != "cpu") t = t.to(c10::Device(dev));
+    return wrapTensor(env, t);
+  });
+}
+
+// toData(t): a copy of the values as a typed array (float16/bfloat16 widen to float32, bool to uint8).
+Napi::Value ToData(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, "toData", [&]() -> Napi::Value {
+    at::Tensor t = unwrapTensor(env, info[0], "toData argument").detach();
+    if (!t.device().is_cpu()) t = t.cpu();
+    at::ScalarType st = t.scalar_type();
+    if (st == at::kHalf || st == at::kBFloat16) t = t.to(at::kFloat);
+    if (st == at::kBool) t = t.to(at::kByte);
+    t = t.contiguous();
+    size_t bytes = t.numel() * t.element_size();
+    auto buf = Napi::ArrayBuffer::New(env, bytes);
+    if (bytes) std::memcpy(buf.Data(), t.data_ptr(), bytes);
+    size_t n = t.numel();
+    switch (t.scalar_type()) {
+      case at::kFloat: return Napi::Float32Array::New(env, n, buf, 0);
+      case at::kDouble: return Napi::Float64Array::New(env, n, buf, 0);
+      case at::kInt: return Napi::Int32Array::New(env, n, buf, 0);
+      case at::kShort: return Napi::Int16Array::New(env, n, buf, 0);
+      case at::kChar: return Napi::Int8Array::New(env, n, buf, 0);
+      case at::kByte: return Napi::Uint8Array::New(env, n, buf, 0);
+      case at::kLong: return Napi::TypedArrayOf<int64_t>::New(env, n, buf, 0, napi_bigint64_array);
+      default: throw Napi::TypeError::New(env, "toData: unsupported dtype " + dtypeName(t.scalar_type()));
+    }
+  });
+}
+
+Napi::Value Meta(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const at::Tensor& t = unwrapTensor(env, info[0], "meta argument");
+  auto o = Napi::Object::New(env);
+  auto shape = Napi::Array::New(env, t.dim());
+  for (int64_t k = 0; k < t.dim(); k++) shape.Set(static_cast<uint32_t>(k), Napi::Number::New(env, static_cast<double>(t.size(k))));
+  o.Set("shape", shape);
+  o.Set("dtype", Napi::String::New(env, dtypeName(t.scalar_type())));
+  o.Set("device", Napi::String::New(env, t.device().str()));
+  o.Set("requiresGrad", Napi::Boolean::New(env, t.requires_grad()));
+  return o;
+}
+
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  freeTensor(info.Env(), info[0]);
+  return info.Env().Undefined();
+}
+
+Napi::Value Op(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return callOp(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Array>());
+}
+
+Napi::Value OpNames(const Napi::CallbackInfo& info) {
+  auto names = opNames();
+  auto arr = Napi::Array::New(info.Env(), names.size());
+  for (size_t k = 0; k < names.size(); k++) arr.Set(static_cast<uint32_t>(k), names[k]);
+  return arr;
+}
+
+// backward(t, gradient|null, retainGraph, createGraph)
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, "backward", [&]() -> Napi::Value {
+    at::Tensor& t = unwrapTensor(env, info[0], "backward argument");
+    at::Tensor g;
+    if (!info[1].IsNull() && !info[1].IsUndefined()) g = unwrapTensor(env, info[1], "gradient");
+    bool retain = info[2].ToBoolean().Value();
+    bool create = info[3].ToBoolean().Value();
+    t.backward(g, retain, create);
+    return env.Undefined();
+  });
+}
+
+Napi::Value Grad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const at::Tensor& t = unwrapTensor(env, info[0], "grad argument");
+  const at::Tensor& g = t.grad();
+  if (!g.defined()) return env.Null();
+  return wrapTensor(env, g);
+}
+
+// setGrad(t, g|null): null clears the gradient, as zero_grad(set_to_none=True) does.
+Napi::Value SetGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, "setGrad", [&]() -> Napi::Value {
+    at::Tensor& t = unwrapTensor(env, info[0], "setGrad argument");
+    if (info[1].IsNull() || info[1].IsUndefined()) t.mutable_grad().reset();
+    else t.mutable_grad() = unwrapTensor(env, info[1], "gradient");
+    return env.Undefined();
+  });
+}
+
+Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, "setRequiresGrad", [&]() -> Napi::Value {
+    unwrapTensor(env, info[0], "setRequiresGrad argument").requires_grad_(info[1].ToBoolean().Value());
+    return env.Undefined();
+  });
+}
+
+// setGradEnabled(bool) -> previous mode
+Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
+  bool prev = at::GradMode::is_enabled();
+  at::GradMode::set_enabled(info[0].ToBoolean().Value());
+  return Napi::Boolean::New(info.Env(), prev);
+}
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, "manualSeed", [&]() -> Napi::Value {
+    uint64_t seed = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(seed);
+    }
+    int n = at::detail::getCUDAHooks().getNumGPUs();
+    for (int i = 0; i < n; i++) {
+      auto gen = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(i)));
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(seed);
+    }
+    return env.Undefined();
+  });
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  at::set_num_threads(static_cast<int>(info[0].As<Napi::Number>().Int32Value()));
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+
+Napi::Value LiveCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(liveTensorCount()));
+}
+
+// What the build linked: printed by `spotdiff doctor` so a bug report says which engine ran.
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto o = Napi::Object::New(env);
+  o.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
+  o.Set("cxx11Abi", Napi::Boolean::New(env, _GLIBCXX_USE_CXX11_ABI == 1));
+  o.Set("builtWithCuda", Napi::Boolean::New(env, SPOTDIFF_CUDA == 1));
+  o.Set("systemLibtorch", Napi::Boolean::New(env, SPOTDIFF_SYSTEM_LIBTORCH == 1));
+  o.Set("cudaAvailable", Napi::Boolean::New(env, at::hasCUDA()));
+  o.Set("cudaDeviceCount", Napi::Number::New(env, at::detail::getCUDAHooks().getNumGPUs()));
+  o.Set("mkldnn", Napi::Boolean::New(env, at::hasMKLDNN()));
+  o.Set("openmp", Napi::Boolean::New(env, at::hasOpenMP()));
+  o.Set("threads", Napi::Number::New(env, at::get_num_threads()));
+  o.Set("parallelInfo", Napi::String::New(env, at::get_parallel_info()));
+  return o;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("fromData", Napi::Function::New(env, FromData));
+  exports.Set("toData", Napi::Function::New(env, ToData));
+  exports.Set("meta", Napi::Function::New(env, Meta));
+  exports.Set("free", Napi::Function::New(env, Free));
+  exports.Set("op", Napi::Function::New(env, Op));
+  exports.Set("opNames", Napi::Function::New(env, OpNames));
+  exports.Set("backward", Napi::Function::New(env, Backward));
+  exports.Set("grad", Napi::Function::New(env, Grad));
+  exports.Set("setGrad", Napi::Function::New(env, SetGrad));
+  exports.Set("setRequiresGrad", Napi::Function::New(env, SetRequiresGrad));
+  exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled));
+  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
+  exports.Set("liveCount", Napi::Function::New(env, LiveCount));
+  exports.Set("info", Napi::Function::New(env, Info));
+  return exports;
+}
+
+}  // namespace spotdiff
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return spotdiff::Init(env, exports); }
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, InitModule)

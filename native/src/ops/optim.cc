@@ -1,0 +1,56 @@
+// Fused optimiser steps over a list of parameters, the same arithmetic as torch.optim's
+// single-tensor (for-loop) implementations in torch 1.13, so results match step for step.
+// Parameters without a gradient are skipped, as torch does.
+#include "../op_table.h"
+
+// sgd_step(params, momentum_buffers, lr, momentum, dampening, weight_decay, nesterov, first_step)
+SPOTDIFF_OP(sgd_step) {
+  at::NoGradGuard ng;
+  auto params = a.tensors(0);
+  auto bufs = a.tensors(1);
+  double lr = a.f64(2), momentum = a.f64(3), dampening = a.f64(4), wd = a.f64(5);
+  bool nesterov = a.flag(6), first = a.flag(7);
+  TORCH_CHECK(bufs.size() == params.size() || momentum == 0, "sgd_step: one momentum buffer per parameter");
+  for (size_t i = 0; i < params.size(); i++) {
+    at::Tensor& p = params[i];
+    if (!p.grad().defined()) continue;
+    at::Tensor d = p.grad();
+    if (wd != 0) d = d.add(p, wd);
+    if (momentum != 0) {
+      at::Tensor& buf = bufs[i];
+      if (first) buf.copy_(d);
+      else buf.mul_(momentum).add_(d, 1 - dampening);
+      d = nesterov ? d.add(buf, momentum) : buf;
+    }
+    p.add_(d, -lr);
+  }
+  return a.outVoid();
+}
+
+// adam_step(params, exp_avgs, exp_avg_sqs, step, lr, beta1, beta2, eps, weight_decay, decoupled)
+// decoupled = true is AdamW (weight decay applied to the parameter, not the gradient).
+SPOTDIFF_OP(adam_step) {
+  at::NoGradGuard ng;
+  auto params = a.tensors(0);
+  auto m = a.tensors(1);
+  auto v = a.tensors(2);
+  double step = a.f64(3), lr = a.f64(4), b1 = a.f64(5), b2 = a.f64(6), eps = a.f64(7), wd = a.f64(8);
+  bool decoupled = a.flag(9);
+  TORCH_CHECK(m.size() == params.size() && v.size() == params.size(), "adam_step: one state pair per parameter");
+  double bc1 = 1 - std::pow(b1, step);
+  double bc2sqrt = std::sqrt(1 - std::pow(b2, step));
+  for (size_t i = 0; i < params.size(); i++) {
+    at::Tensor& p = params[i];
+    if (!p.grad().defined()) continue;
+    at::Tensor g = p.grad();
+    if (wd != 0) {
+      if (decoupled) p.mul_(1 - lr * wd);
+      else g = g.add(p, wd);
+    }
+    m[i].mul_(b1).add_(g, 1 - b1);
+    v[i].mul_(b2).addcmul_(g, g, 1 - b2);
+    at::Tensor denom = (v[i].sqrt() / bc2sqrt).add_(eps);
+    p.addcdiv_(m[i], denom, -lr / bc1);
+  }
+  return a.outVoid();
+}
