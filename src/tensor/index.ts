@@ -1,0 +1,16 @@
+// The tensor engine's public surface: import * as T from '../tensor/index.js'.
+export { Tensor, liveTensorCount } from './tensor.js';
+export { tidy, keep, dispose } from './scope.js';
+export { noGrad, enableGrad } from './grad-mode.js';
+export { engineInfo, setNumThreads, getNumThreads } from './engine.js';
+export { getDefaultDevice, setDefaultDevice, resolveDevice, cudaAvailable, type Device } from './device.js';
+export { type DType, type FloatDType, type IntDType, isFloatDType, DTYPES } from './dtype.js';
+export * from './ops/creation.js';
+export * from './ops/random.js';
+export * from './ops/pointwise.js';
+export * from './ops/reduce.js';
+export * from './ops/shape.js';
+export * from './ops/nn.js';
+export * from './ops/loss.js';
+export * from './ops/linalg.js';
+export * from './ops/inplace.js';
