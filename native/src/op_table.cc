@@ -1,6 +1,7 @@
 #include "op_table.h"
 #include "tensor_handle.h"
 #include <c10/util/Exception.h>
+#include <cmath>
 #include <sstream>
 #include <unordered_map>
 
@@ -188,6 +189,9 @@ at::Scalar Args::scalar(size_t i) const {
   if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
   if (!v.IsNumber()) bad(i, "a number");
   double d = v.As<Napi::Number>().DoubleValue();
+  // JS cannot tell 2 from 2.0; an integral value becomes an integer Scalar so it never
+  // promotes an integer tensor to float (on a float tensor both give the same result).
+  if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.0e15) return at::Scalar(static_cast<int64_t>(d));
   return at::Scalar(d);
 }
 
