@@ -1,0 +1,155 @@
+// ResNet-18 on the libtorch addon against the same model in Python PyTorch, same machine,
+// same thread count: a training step (batch 8, 224 px, SGD momentum 0.9, cross-entropy,
+// random data) and a forward pass (eval, no grad). Each measurement runs in its own fresh
+// process (so its peak RSS is that loop's), TS and Python in turn, the median of the timed
+// steps after warm-up quoted; ratios are TS / PyTorch (target: time ≤ 1.10, memory ≤ 1.2).
+//
+// usage: node dist/bench/resnet18-train.js [--steps 10] [--warmup 3] [--rounds 1]
+//        [--threads 2] [--batch 8] [--size 224] [--json]
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+interface Measurement {
+  engine: string;
+  mode: 'train' | 'forward';
+  threads: number;
+  ms_per_step: number;
+  ms_min: number;
+  ms_max: number;
+  max_rss_mb: number;
+  last_value: number;
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const python = process.env.SPOTDIFF_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+
+const { values: opts } = parseArgs({
+  options: {
+    child: { type: 'string' },
+    steps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '8' },
+    size: { type: 'string', default: '224' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const steps = Number(opts.steps);
+const warmup = Number(opts.warmup);
+const threads = Number(opts.threads);
+const batch = Number(opts.batch);
+const size = Number(opts.size);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** One measurement in this process (the child side). */
+async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
+  const T = await import('../src/tensor/index.js');
+  const { resnet18 } = await import('../src/models/resnet.js');
+  const { opInPlace } = await import('../src/tensor/ops/call.js');
+  T.setNumThreads(threads);
+  T.manualSeed(0);
+  const model = resnet18();
+  const x = T.keep(T.randn([batch, 3, size, size]));
+  const y = T.keep(T.randint(0, 1000, [batch]));
+  const times: number[] = [];
+  let last = 0;
+  if (mode === 'train') {
+    model.train();
+    const params = model.parameters();
+    const momentum = params.map((p) => T.keep(T.zerosLike(p)));
+    for (let i = 0; i < warmup + steps; i++) {
+      const t0 = performance.now();
+      last = T.tidy(() => {
+        model.zeroGrad();
+        const loss = T.crossEntropyRaw(model.forward(x), y);
+        loss.backward();
+        // torch.optim.SGD(lr=0.01, momentum=0.9): the fused native step (first step copies the gradient).
+        opInPlace('sgd_step', params, momentum, 0.01, 0.9, 0, 0, false, i === 0);
+        return loss.item();
+      });
+      const t1 = performance.now();
+      if (i >= warmup) times.push(t1 - t0);
+    }
+  } else {
+    model.eval();
+    T.noGrad(() => {
+      for (let i = 0; i < warmup + steps; i++) {
+        const t0 = performance.now();
+        last = T.tidy(() => T.sum(model.forward(x)).item());
+        const t1 = performance.now();
+        if (i >= warmup) times.push(t1 - t0);
+      }
+    });
+  }
+  return {
+    engine: `spotdiff (libtorch ${T.engineInfo().torchVersion})`,
+    mode,
+    threads: T.getNumThreads(),
+    ms_per_step: median(times),
+    ms_min: Math.min(...times),
+    ms_max: Math.max(...times),
+    max_rss_mb: process.resourceUsage().maxRSS / 1024,
+    last_value: last,
+  };
+}
+
+function runChild(cmd: string, args: string[]): Measurement {
+  const env = { ...process.env, SPOTDIFF_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, cwd: root, maxBuffer: 16 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as Measurement;
+}
+
+function common(): string[] {
+  return ['--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batch), '--size', String(size)];
+}
+
+async function main(): Promise<void> {
+  if (opts.child === 'train' || opts.child === 'forward') {
+    process.stdout.write(JSON.stringify(await measure(opts.child)) + '\n');
+    return;
+  }
+  const self = fileURLToPath(import.meta.url);
+  const ref = join(root, 'bench/reference/resnet18_train.py');
+  const results: Record<string, Measurement[]> = { ts_train: [], py_train: [], ts_forward: [], py_forward: [] };
+  for (let r = 0; r < Number(opts.rounds); r++) {
+    for (const mode of ['train', 'forward'] as const) {
+      results[`ts_${mode}`]!.push(runChild(process.execPath, [self, '--child', mode, ...common()]));
+      results[`py_${mode}`]!.push(runChild(python, [ref, '--mode', mode, ...common()]));
+    }
+  }
+  const med = (k: string, f: keyof Measurement): number => median(results[k]!.map((m) => m[f] as number));
+  const summary = {
+    config: { batch, size, threads, steps, warmup, rounds: Number(opts.rounds) },
+    train: { ts_ms: med('ts_train', 'ms_per_step'), py_ms: med('py_train', 'ms_per_step'), ts_rss_mb: med('ts_train', 'max_rss_mb'), py_rss_mb: med('py_train', 'max_rss_mb') },
+    forward: { ts_ms: med('ts_forward', 'ms_per_step'), py_ms: med('py_forward', 'ms_per_step'), ts_rss_mb: med('ts_forward', 'max_rss_mb'), py_rss_mb: med('py_forward', 'max_rss_mb') },
+    runs: results,
+  };
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    return;
+  }
+  const f = (v: number): string => v.toFixed(1);
+  const lines = [
+    `ResNet-18, batch ${batch}, ${size} px, ${threads} threads; median of ${steps} steps after ${warmup} warm-up, ${opts.rounds} process(es) each`,
+    `                      spotdiff     PyTorch    ratio (target)`,
+    `train step  ms/step  ${f(summary.train.ts_ms).padStart(9)}  ${f(summary.train.py_ms).padStart(10)}    ${(summary.train.ts_ms / summary.train.py_ms).toFixed(3)} (≤ 1.10)`,
+    `train loop  peak MB  ${f(summary.train.ts_rss_mb).padStart(9)}  ${f(summary.train.py_rss_mb).padStart(10)}    ${(summary.train.ts_rss_mb / summary.train.py_rss_mb).toFixed(3)} (≤ 1.20)`,
+    `forward     ms/batch ${f(summary.forward.ts_ms).padStart(9)}  ${f(summary.forward.py_ms).padStart(10)}    ${(summary.forward.ts_ms / summary.forward.py_ms).toFixed(3)} (≤ 1.10)`,
+    `forward     img/s    ${f((1000 * batch) / summary.forward.ts_ms).padStart(9)}  ${f((1000 * batch) / summary.forward.py_ms).padStart(10)}`,
+    `forward     peak MB  ${f(summary.forward.ts_rss_mb).padStart(9)}  ${f(summary.forward.py_rss_mb).padStart(10)}    ${(summary.forward.ts_rss_mb / summary.forward.py_rss_mb).toFixed(3)}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+await main();
