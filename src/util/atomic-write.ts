@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -22,6 +22,35 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   await fh.close();
   try {
     await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Whether a file name is one of the temporary names above (left behind by an interrupted run). */
+export function isAtomicTempName(name: string): boolean {
+  return /^\..+\.tmp-\d+-[0-9a-f]{8}$/.test(name);
+}
+
+/**
+ * Copies `src` to `dest` atomically (copy to a temporary sibling, fsync, rename). With
+ * `preserveTimes`, `dest` gets `src`'s access and modification times, so a later run can tell an
+ * up-to-date copy by size and mtime without reading it.
+ */
+export async function copyFileAtomic(src: string, dest: string, options: { preserveTimes?: { atime: Date; mtime: Date } } = {}): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await copyFile(src, tmp);
+    const fh = await open(tmp, 'r+');
+    try {
+      if (options.preserveTimes) await fh.utimes(options.preserveTimes.atime, options.preserveTimes.mtime);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, dest);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
