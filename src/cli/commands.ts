@@ -6,4 +6,6 @@ import type { Command } from './command.js';
  */
 export const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./doctor.js')).command,
+  prepare: async () => (await import('./prepare.js')).command,
+  download: async () => (await import('./download.js')).command,
 };
