@@ -8,4 +8,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./doctor.js')).command,
   prepare: async () => (await import('./prepare.js')).command,
   download: async () => (await import('./download.js')).command,
+  synth: async () => (await import('./synth.js')).command,
 };
