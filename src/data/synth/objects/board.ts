@@ -215,8 +215,8 @@ function sampleDefect(rng: Random, id: number, design: BoardDesign, pose: Pose, 
         const pts = curve(rng, x, y, rng.uniform(0, 2 * Math.PI), skewSmall(rng, 0.05, 0.2) * size, 2, 14);
         return { kind: 'contamination', shape: polyline(pts, size * rng.uniform(0.0025, 0.004)), color: rng.chance(0.5) ? [0.06, 0.05, 0.05] : [0.85, 0.83, 0.78], shiny: false };
       }
-      if (pick === 1) return { kind: 'contamination', shape: polygon(blob(rng, x, y, skewSmall(rng, 0.006, 0.025) * size, 0.55)), color: [0.38, 0.3, 0.22], shiny: false };
-      return { kind: 'contamination', shape: circle(x, y, skewSmall(rng, 0.005, 0.012) * size), color: TIN, shiny: true };
+      if (pick === 1) return { kind: 'contamination', shape: polygon(blob(rng, x, y, skewSmall(rng, 0.008, 0.028) * size, 0.55)), color: [0.38, 0.3, 0.22], shiny: false };
+      return { kind: 'contamination', shape: circle(x, y, skewSmall(rng, 0.007, 0.014) * size), color: TIN, shiny: true };
     }
     case 'stain': {
       const [x, y] = onBoard(0.06);

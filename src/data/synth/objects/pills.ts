@@ -107,7 +107,7 @@ function sampleDefect(rng: Random, id: number, pills: Pill[], size: number): Pil
     }
     case 'discoloured spot': {
       const [x, y] = local(rng.uniform(-1, 1) * p.half, rng.uniform(-0.5, 0.5) * p.r);
-      const radius = skewSmall(rng, 0.008, 0.028) * size;
+      const radius = skewSmall(rng, 0.01, 0.03) * size;
       const color: Rgb = rng.chance(0.5) ? [0.42, 0.27, 0.12] : [0.3, 0.32, 0.2];
       return { kind: 'spot', pill, shape: blob(rng, x, y, radius, 0.3), color, opacity: rng.uniform(0.55, 0.85) };
     }
@@ -123,7 +123,7 @@ function sampleDefect(rng: Random, id: number, pills: Pill[], size: number): Pil
         const pts = curve(rng, x, y, rng.uniform(0, 2 * Math.PI), skewSmall(rng, 0.06, 0.2) * size, 1.5, 12);
         return { kind: 'particle', shape: polyline(pts, size * rng.uniform(0.003, 0.005)), color: [0.05, 0.04, 0.04] };
       }
-      return { kind: 'particle', shape: polygon(blob(rng, x, y, skewSmall(rng, 0.006, 0.018) * size, 0.5)), color: rng.chance(0.5) ? [0.08, 0.07, 0.06] : [0.45, 0.38, 0.3] };
+      return { kind: 'particle', shape: polygon(blob(rng, x, y, skewSmall(rng, 0.008, 0.02) * size, 0.5)), color: rng.chance(0.5) ? [0.08, 0.07, 0.06] : [0.45, 0.38, 0.3] };
     }
     case 'misshape':
       return { kind: 'misshape', pill, bend: (rng.chance(0.5) ? 1 : -1) * rng.uniform(0.3, 0.55) };

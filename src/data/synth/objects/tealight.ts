@@ -59,7 +59,7 @@ function sampleDefect(rng: Random, id: number, l: Layout, size: number): Defect 
     case 'colour spot': {
       const [x, y] = pointInWax(rng, l, 0.85);
       const colors: Rgb[] = [[0.62, 0.26, 0.16], [0.35, 0.4, 0.58], [0.82, 0.66, 0.28], [0.45, 0.42, 0.4]];
-      return { kind: 'spot', outline: blob(rng, x, y, skewSmall(rng, 0.008, 0.032) * size, 0.3), color: rng.pick(colors), opacity: rng.uniform(0.45, 0.8) };
+      return { kind: 'spot', outline: blob(rng, x, y, skewSmall(rng, 0.01, 0.035) * size, 0.3), color: rng.pick(colors), opacity: rng.uniform(0.45, 0.8) };
     }
     case 'foreign particle': {
       const [x, y] = pointInWax(rng, l, 0.88);
@@ -72,7 +72,7 @@ function sampleDefect(rng: Random, id: number, l: Layout, size: number): Defect 
       for (let i = 0; i < n; i++) {
         const px = x + rng.uniform(-0.02, 0.02) * size;
         const py = y + rng.uniform(-0.02, 0.02) * size;
-        shapes.push(polygon(blob(rng, px, py, skewSmall(rng, 0.004, 0.013) * size, 0.5)));
+        shapes.push(polygon(blob(rng, px, py, skewSmall(rng, 0.006, 0.015) * size, 0.5)));
       }
       return { kind: 'particle', shapes, color: rng.chance(0.6) ? [0.07, 0.06, 0.05] : [0.36, 0.26, 0.18] };
     }
