@@ -14,3 +14,4 @@ export * from './ops/nn.js';
 export * from './ops/loss.js';
 export * from './ops/linalg.js';
 export * from './ops/inplace.js';
+export * from './ops/optim.js';
