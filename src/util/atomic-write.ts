@@ -35,10 +35,11 @@ export function isAtomicTempName(name: string): boolean {
 
 /**
  * Copies `src` to `dest` atomically (copy to a temporary sibling, fsync, rename). With
- * `preserveTimes`, `dest` gets `src`'s access and modification times, so a later run can tell an
+ * `preserveTimes` (Dates, or seconds since the epoch for sub-millisecond precision), `dest` gets
+ * `src`'s access and modification times, so a later run can tell an
  * up-to-date copy by size and mtime without reading it.
  */
-export async function copyFileAtomic(src: string, dest: string, options: { preserveTimes?: { atime: Date; mtime: Date } } = {}): Promise<void> {
+export async function copyFileAtomic(src: string, dest: string, options: { preserveTimes?: { atime: Date | number; mtime: Date | number } } = {}): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
   const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {

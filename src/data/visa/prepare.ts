@@ -93,7 +93,7 @@ export async function prepareVisa(options: PrepareOptions): Promise<PrepareSumma
       if (job.kind === 'image') {
         if (await sameSizeAndTime(job.dest, job.src)) images.upToDate++;
         else {
-          await copyFileAtomic(job.src.abs, job.dest, { preserveTimes: { atime: job.src.atime, mtime: job.src.mtime } });
+          await copyFileAtomic(job.src.abs, job.dest, { preserveTimes: { atime: job.src.atimeMs / 1000, mtime: job.src.mtimeMs / 1000 } });
           images.copied++;
         }
       } else if (await sameBytes(job.dest, job.png)) masks.upToDate++;
@@ -173,11 +173,14 @@ async function removeTempFiles(folders: readonly string[]): Promise<number> {
   return removed;
 }
 
-/** An earlier copy is current when it has the source's size and modification time (to the ms). */
+/**
+ * An earlier copy is current when it has the source's size and modification time (copies get
+ * the source's mtime; within 1 ms, as timestamps pass through a double of seconds).
+ */
 async function sameSizeAndTime(dest: string, src: SourceFile): Promise<boolean> {
   try {
     const st = await stat(dest);
-    return st.isFile() && st.size === src.size && Math.trunc(st.mtimeMs) === Math.trunc(src.mtime.getTime());
+    return st.isFile() && st.size === src.size && Math.abs(st.mtimeMs - src.mtimeMs) < 1;
   } catch {
     return false;
   }

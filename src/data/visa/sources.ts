@@ -17,8 +17,9 @@ export interface SourceFile {
   rel: string;
   abs: string;
   size: number;
-  mtime: Date;
-  atime: Date;
+  /** Modification and access times in ms since the epoch (sub-ms precision kept). */
+  mtimeMs: number;
+  atimeMs: number;
 }
 
 /** Stats every image and mask of `rows`; throws ERR_NOT_FOUND naming every missing one. */
@@ -35,7 +36,7 @@ export async function statSources(dataFolder: string, rows: readonly SplitRow[],
     try {
       const st = await stat(abs);
       if (!st.isFile()) problems.push({ line: w.line, message: `${w.kind} ${abs} is not a file` });
-      else found.set(w.rel, { ...w, abs, size: st.size, mtime: st.mtime, atime: st.atime });
+      else found.set(w.rel, { ...w, abs, size: st.size, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       problems.push({ line: w.line, message: code === 'ENOENT' || code === 'ENOTDIR' ? `missing ${w.kind} ${abs}` : `cannot read ${w.kind} ${abs}: ${(e as Error).message}` });
