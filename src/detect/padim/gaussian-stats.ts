@@ -1,0 +1,159 @@
+import * as T from '../../tensor/index.js';
+import { SpotdiffError } from '../../util/errors.js';
+
+/**
+ * Per-position Gaussians (mean and inverse covariance) accumulated one batch at a time, so the
+ * training features never have to be held all at once.
+ *
+ * Memory. The result is d×d float32 per position; for WideResNet-50-2 at 256 px (64×64 = 4096
+ * positions, d = 550) that is 4096 × 550² × 4 B = 4.96 GB, and it cannot be smaller without
+ * changing the method. The running sums of outer products are kept in float64 but only their
+ * upper triangle (d(d+1)/2 values = 1,212,200 B per position for d = 550, the same bytes as the
+ * float32 inverse), and each position chunk's sums are freed as soon as its inverse exists.
+ * So the peak is one model's worth, 4.96 GB, plus one chunk of float64 work space
+ * (~4 × chunkBytes, 256 MiB at the default) plus the current batch's embedding
+ * (B × d × 4096 × 4 B: 288 MB for B = 32). Full float64 sums would have needed 9.9 GB.
+ * ResNet-18 at 224 px (3136 positions, d = 100): 125 MB.
+ *
+ * Numerics follow the official code: the covariance is formed in float64 (np.cov), the
+ * epsilon·I added, rounded to float32 (the official keeps cov in a float32 array), inverted in
+ * float64 (np.linalg.inv works in double) and stored as float32. Data are shifted by the first
+ * batch's mean before the sums so that Σxxᵀ − n·x̄x̄ᵀ does not cancel.
+ */
+export interface GaussianChunk {
+  start: number;
+  /** [P, d, d] float32. */
+  invCovariance: T.Tensor;
+}
+
+/** Default size of one chunk of float64 work ([P, d, d]). */
+export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+
+export function positionsPerChunk(d: number, chunkBytes: number): number {
+  return Math.max(1, Math.floor(chunkBytes / (d * d * 8)));
+}
+
+function int64(values: ArrayLike<number>, device: string): T.Tensor {
+  return T.tensor(BigInt64Array.from(Array.prototype.map.call(values, (v: number) => BigInt(v)) as bigint[]), [values.length], { device });
+}
+
+export class GaussianAccumulator {
+  readonly positions: number;
+  readonly dim: number;
+  readonly device: string;
+  private count = 0;
+  private shift: T.Tensor | null = null; // [HW, d] f64
+  private sum: T.Tensor; // [HW, d] f64, of shifted data
+  private readonly chunks: { start: number; size: number; packed: T.Tensor | null }[] = [];
+  private readonly upper: T.Tensor; // flat indices of the upper triangle, row-major
+  private disposed = false;
+
+  constructor(positions: number, dim: number, device: string, chunkBytes = DEFAULT_CHUNK_BYTES) {
+    this.positions = positions;
+    this.dim = dim;
+    this.device = device;
+    const flat: number[] = [];
+    for (let i = 0; i < dim; i++) for (let j = i; j < dim; j++) flat.push(i * dim + j);
+    this.upper = T.keep(int64(flat, device));
+    this.sum = T.keep(T.zeros([positions, dim], { dtype: 'float64', device }));
+    const p = positionsPerChunk(dim, chunkBytes);
+    for (let s = 0; s < positions; s += p) {
+      const size = Math.min(p, positions - s);
+      this.chunks.push({ start: s, size, packed: T.keep(T.zeros([size, flat.length], { dtype: 'float64', device })) });
+    }
+  }
+
+  get images(): number {
+    return this.count;
+  }
+
+  /** Adds a batch of embeddings [B, d, positions] (float32). */
+  add(x: T.Tensor): void {
+    if (this.disposed) throw new SpotdiffError('ERR_DISPOSED', 'this PaDiM accumulator was finished or disposed');
+    const [b, d, hw] = x.shape as [number, number, number];
+    if (d !== this.dim || hw !== this.positions) throw new SpotdiffError('ERR_SHAPE', `PaDiM: embedding [${x.shape.join(', ')}] does not match [B, ${this.dim}, ${this.positions}]`);
+    T.noGrad(() =>
+      T.tidy(() => {
+        const byPosition = T.permute(x, [2, 0, 1]); // [HW, B, d]
+        if (this.shift === null) this.shift = T.keep(T.toDtype(T.mean(byPosition, 1), 'float64'));
+        const shift = this.shift;
+        for (const c of this.chunks) {
+          T.tidy(() => {
+            const xc = T.sub(T.toDtype(T.narrow(byPosition, 0, c.start, c.size), 'float64'), T.unsqueeze(T.narrow(shift, 0, c.start, c.size), 1));
+            T.addInPlace(T.narrow(this.sum, 0, c.start, c.size), T.sum(xc, 1));
+            const outer = T.bmm(T.transpose(xc, 1, 2), xc); // [P, d, d]
+            T.addInPlace(c.packed as T.Tensor, T.indexSelect(T.reshape(outer, [c.size, d * d]), 1, this.upper));
+          });
+        }
+      }),
+    );
+    this.count += b;
+  }
+
+  /**
+   * Mean [positions, d] and inverse covariances (float32, chunked). Frees the sums as it goes;
+   * the accumulator cannot be used afterwards. Needs at least two images (unbiased covariance).
+   */
+  finish(epsilon: number): { mean: T.Tensor; chunks: GaussianChunk[] } {
+    if (this.disposed) throw new SpotdiffError('ERR_DISPOSED', 'this PaDiM accumulator was finished or disposed');
+    const n = this.count;
+    if (n < 2) throw new SpotdiffError('ERR_BAD_INPUT', `PaDiM needs at least 2 training images for a covariance, got ${n}`);
+    const d = this.dim;
+    const out: GaussianChunk[] = [];
+    try {
+      T.noGrad(() => {
+        // Where each entry of a full d×d matrix sits in the packed upper triangle.
+        const fromPacked = T.keep(
+          int64(
+            Array.from({ length: d * d }, (_, k) => {
+              const [i, j] = [Math.floor(k / d), k % d];
+              const [a, b] = i <= j ? [i, j] : [j, i];
+              return a * d - (a * (a - 1)) / 2 + (b - a);
+            }),
+            this.device,
+          ),
+        );
+        try {
+          for (const c of this.chunks) {
+            const inv = T.tidy(() => {
+              const m = T.div(T.narrow(this.sum, 0, c.start, c.size), n); // shifted mean [P, d]
+              const s = T.reshape(T.indexSelect(c.packed as T.Tensor, 1, fromPacked), [c.size, d, d]);
+              const centred = T.sub(s, T.mul(T.bmm(T.unsqueeze(m, 2), T.unsqueeze(m, 1)), n));
+              const cov = T.add(T.div(centred, n - 1), T.mul(T.eye(d, { dtype: 'float64', device: this.device }), epsilon));
+              const asStored = T.toDtype(T.toDtype(cov, 'float32'), 'float64');
+              let l: T.Tensor;
+              try {
+                l = T.cholesky(asStored);
+              } catch (e) {
+                throw new SpotdiffError('ERR_BAD_INPUT', `PaDiM: a covariance matrix is singular (covarianceEpsilon = ${epsilon}); use a positive epsilon`, { cause: e });
+              }
+              return T.toDtype(T.choleskyInverse(l), 'float32');
+            });
+            out.push({ start: c.start, invCovariance: T.keep(inv) });
+            c.packed?.dispose();
+            c.packed = null;
+          }
+        } finally {
+          fromPacked.dispose();
+        }
+      });
+      const shift = this.shift as T.Tensor;
+      const mean = T.keep(T.tidy(() => T.toDtype(T.add(T.div(this.sum, n), shift), 'float32')));
+      this.dispose();
+      return { mean, chunks: out };
+    } catch (e) {
+      for (const c of out) c.invCovariance.dispose();
+      this.dispose();
+      throw e;
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.upper.dispose();
+    this.sum.dispose();
+    this.shift?.dispose();
+    for (const c of this.chunks) c.packed?.dispose();
+  }
+}
