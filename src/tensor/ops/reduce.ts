@@ -7,11 +7,15 @@ const dimList = (d: Dims): readonly number[] | null => (d === null ? null : type
 /** Sum over dims (null: every element). */
 export const sum = (a: Tensor, dims: Dims = null, keepdim = false): Tensor => op('sum', a, dimList(dims), keepdim);
 export const mean = (a: Tensor, dims: Dims = null, keepdim = false): Tensor => op('mean', a, dimList(dims), keepdim);
-/** Variance; correction 1 (default) is the unbiased estimate, 0 the population variance. */
-export const variance = (a: Tensor, dims: Dims = null, correction = 1, keepdim = false): Tensor =>
-  op('var', a, dimList(dims), correction, keepdim);
-export const std = (a: Tensor, dims: Dims = null, correction = 1, keepdim = false): Tensor =>
-  op('std', a, dimList(dims), correction, keepdim);
+/** Bessel's correction: a number, or torch's `unbiased` flag (true = 1, false = 0). */
+type Correction = number | boolean;
+const corr = (c: Correction): number => (c === true ? 1 : c === false ? 0 : c);
+/** Variance; correction 1 / true (default) is the unbiased estimate, 0 / false the population variance. */
+export const variance = (a: Tensor, dims: Dims = null, correction: Correction = 1, keepdim = false): Tensor =>
+  op('var', a, dimList(dims), corr(correction), keepdim);
+/** Standard deviation; correction as for variance (torch.std(unbiased=...)). */
+export const std = (a: Tensor, dims: Dims = null, correction: Correction = 1, keepdim = false): Tensor =>
+  op('std', a, dimList(dims), corr(correction), keepdim);
 export const amax = (a: Tensor, dims: number | readonly number[], keepdim = false): Tensor => op('amax', a, dimList(dims), keepdim);
 export const amin = (a: Tensor, dims: number | readonly number[], keepdim = false): Tensor => op('amin', a, dimList(dims), keepdim);
 /** The largest element (0-d). */
