@@ -26,6 +26,6 @@ export async function renderAndEncode(job: RenderJob): Promise<EncodedSample> {
   const r = renderSample(object, job);
   const raw = { width: r.width, height: r.height };
   const jpeg = await encodeJpeg(r.image, r.width, r.height);
-  const maskPng = r.classMask ? await sharp(r.classMask, { raw: { ...raw, channels: 1 } }).png({ compressionLevel: 9 }).toBuffer() : null;
+  const maskPng = r.classMask ? await sharp(r.classMask, { raw: { ...raw, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 9 }).toBuffer() : null;
   return { jpeg, maskPng: maskPng ? new Uint8Array(maskPng) : null };
 }
