@@ -1,0 +1,3 @@
+import { bottleneckParityTests } from './bottleneck-parity.js';
+
+bottleneckParityTests('resnet50');
