@@ -9,4 +9,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   prepare: async () => (await import('./prepare.js')).command,
   download: async () => (await import('./download.js')).command,
   synth: async () => (await import('./synth.js')).command,
+  metrics: async () => (await import('./metrics.js')).command,
+  features: async () => (await import('./features.js')).command,
+  demo: async () => (await import('./demo.js')).command,
 };
