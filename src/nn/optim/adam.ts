@@ -19,6 +19,7 @@ export type AdamOptions = Partial<AdamHyperparameters>;
 export class Adam extends Optimizer<AdamHyperparameters> {
   protected readonly decoupled: boolean = false;
 
+  /** `name` and `defaultWeightDecay` are for AdamW; callers pass params and options only. */
   constructor(params: readonly T.Tensor[] | readonly ParamGroupSpec<AdamHyperparameters>[], options: AdamOptions = {}, name = 'Adam', defaultWeightDecay = 0) {
     super(name, params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: defaultWeightDecay, ...options }, ['exp_avg', 'exp_avg_sq'], ['step']);
   }
