@@ -97,13 +97,17 @@ export async function downloadVisa(options: DownloadVisaOptions): Promise<Downlo
   const staging = join(to, `.${VISA_FOLDER}.extracting`);
   const bar = new ByteProgress('extract', showProgress);
   let extractedBytes = 0;
-  const entries = await extractTar(archive, staging, (n) => bar.update((extractedBytes += n), bytes));
-  bar.finish();
-  const root = await findDatasetRoot(staging);
-  const marker: Marker = { url, archive: basename(archive), bytes, entries, etag, extractedAt: new Date().toISOString() };
-  await writeFileAtomic(join(root, DOWNLOAD_MARKER), JSON.stringify(marker, null, 2) + '\n');
-  await rename(root, dataFolder);
-  await rm(staging, { recursive: true, force: true });
+  let entries: number;
+  try {
+    entries = await extractTar(archive, staging, (n) => bar.update((extractedBytes += n), bytes));
+    bar.finish();
+    const root = await findDatasetRoot(staging);
+    const marker: Marker = { url, archive: basename(archive), bytes, entries, etag, extractedAt: new Date().toISOString() };
+    await writeFileAtomic(join(root, DOWNLOAD_MARKER), JSON.stringify(marker, null, 2) + '\n');
+    await rename(root, dataFolder);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
   if (options.removeArchive) await rm(archive, { force: true });
   say(`VisA is ready in ${dataFolder}\nnext: spotdiff prepare --split-type 1cls --data-folder ${dataFolder} --save-folder <OUT>`);
   return { url, archive, dataFolder, downloaded, extracted: true, bytes, entries, resumedFrom, restarts };

@@ -200,7 +200,14 @@ async function handleResponse(
   return { outcome: 'complete', offset: end, meta: fresh };
 }
 
-/** Appends (or writes) the body to the part file; resolves with the part's new size. */
+/**
+ * Appends (or writes) the body to the part file; resolves with the part's new size. Chunks are
+ * queued as they arrive and written in order, so when the connection fails every byte that
+ * arrived is still stored before the error is passed on (a stream iterator would drop the ones
+ * still buffered). Reading pauses while more than QUEUE_HIGH bytes wait for the disk.
+ */
+const QUEUE_HIGH = 16 * 1024 * 1024;
+
 async function streamBody(
   response: http.IncomingMessage,
   part: string,
@@ -212,12 +219,64 @@ async function streamBody(
   const fh = await fsStep(part, () => open(part, flags));
   let size = offset;
   try {
-    for await (const chunk of response) {
-      const bytes = chunk as Buffer;
-      await fsStep(part, () => fh.write(bytes));
-      size += bytes.length;
-      onProgress?.(size, total);
-    }
+    await new Promise<void>((resolvePromise, reject) => {
+      const queue: Buffer[] = [];
+      let queued = 0;
+      let writing = false;
+      let ended = false;
+      let failure: { error: unknown } | null = null;
+      let settled = false;
+      const settle = (error: unknown | null): void => {
+        if (settled) return;
+        settled = true;
+        if (error === null) resolvePromise();
+        else reject(error);
+      };
+      const maybeDone = (): void => {
+        if (writing || queue.length > 0) return;
+        if (failure !== null) settle(failure.error);
+        else if (ended) settle(null);
+      };
+      const pump = async (): Promise<void> => {
+        if (writing) return;
+        writing = true;
+        try {
+          for (let chunk = queue.shift(); chunk !== undefined; chunk = queue.shift()) {
+            queued -= chunk.length;
+            const bytes = chunk;
+            await fsStep(part, () => fh.write(bytes));
+            size += bytes.length;
+            onProgress?.(size, total);
+            if (queued <= QUEUE_HIGH / 2 && response.isPaused() && !ended) response.resume();
+          }
+        } catch (e) {
+          response.destroy();
+          settle(e);
+          return;
+        } finally {
+          writing = false;
+        }
+        maybeDone();
+      };
+      response.on('data', (chunk: Buffer) => {
+        queue.push(chunk);
+        queued += chunk.length;
+        if (queued > QUEUE_HIGH) response.pause();
+        void pump();
+      });
+      response.on('end', () => {
+        ended = true;
+        maybeDone();
+      });
+      response.on('error', (error) => {
+        failure ??= { error };
+        maybeDone();
+      });
+      response.on('close', () => {
+        if (!ended && failure === null) failure = { error: Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' }) };
+        maybeDone();
+      });
+    });
   } finally {
     await fh.close();
   }
