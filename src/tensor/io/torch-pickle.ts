@@ -92,6 +92,8 @@ const REBUILD_FUNCTIONS = new Set([
   'torch._tensor._rebuild_from_type_v2',
 ]);
 const CLASSES = new Set(['collections.OrderedDict', 'torch.Size', 'torch.Tensor', 'torch.nn.parameter.Parameter']);
+// Protocol 2 has no bytes opcode: Python writes bytes as _codecs.encode(str, 'latin1'), b'' as bytes().
+const BYTES_BUILDERS = new Set(['_codecs.encode', '__builtin__.bytes', 'builtins.bytes']);
 
 function fail(message: string): SpotdiffError {
   return new SpotdiffError('ERR_BAD_CHECKPOINT', message);
@@ -110,7 +112,7 @@ function intTuple(v: PyValue, what: string): number[] {
 
 function resolveGlobal(module: string, name: string): TorchGlobal {
   const full = `${module}.${name}`;
-  if (REBUILD_FUNCTIONS.has(full) || CLASSES.has(full)) return new TorchGlobal(module, name);
+  if (REBUILD_FUNCTIONS.has(full) || CLASSES.has(full) || BYTES_BUILDERS.has(full)) return new TorchGlobal(module, name);
   if (module === 'torch' || module === 'torch.storage') {
     const storageDtype = STORAGE_DTYPES[name];
     if (storageDtype !== undefined) return new TorchGlobal(module, name, storageDtype);
@@ -170,6 +172,15 @@ function reduce(callable: PyValue, args: readonly PyValue[]): PyValue {
       }
       return d;
     }
+    case '_codecs.encode': {
+      const [text, encoding] = args;
+      if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1') || /[^\u0000-\u00ff]/.test(text)) throw fail('the checkpoint encodes bytes in an unexpected way');
+      return Uint8Array.from(text, (c) => c.charCodeAt(0));
+    }
+    case '__builtin__.bytes':
+    case 'builtins.bytes':
+      if (args.length !== 0) throw fail('the checkpoint builds bytes in an unexpected way');
+      return new Uint8Array(0);
     case 'torch.Size':
       return new PyTuple(intTuple(args[0] ?? null, 'torch.Size'));
     case 'torch._utils._rebuild_tensor':
