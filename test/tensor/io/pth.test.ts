@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodePth, readPth, toFloat32, typedView, type HostTensor, type StateDict } from '../../../src/tensor/io/index.js';
+import {
+  decodePth,
+  encodeSafetensors,
+  hostTensorFrom,
+  readPth,
+  readSafetensors,
+  toFloat32,
+  typedView,
+  type HostTensor,
+  type StateDict,
+} from '../../../src/tensor/io/index.js';
 import { isSpotdiffError, type ErrorCode } from '../../../src/util/errors.js';
 import { runPython } from '../../helpers/python.js';
 import { repoRoot, tempDir } from '../../helpers/tmp.js';
@@ -24,6 +34,7 @@ interface Reference {
   special: TensorRef[];
   params: TensorRef[];
   small: TensorRef[];
+  v3: TensorRef[];
   zip64_has_eocd64: boolean;
 }
 
@@ -104,6 +115,11 @@ test('protocol-4 pickles, Parameters (keep_vars) and a zip64 archive read the sa
   assertMatches(await decodePth(readFileSync(file('special.pth'))), ref.special);
 });
 
+test("newer torch's layout: 'archive/' folder, byteorder entry, untyped storages with _rebuild_tensor_v3", async () => {
+  assertMatches(await readPth(file('newer.pth')), ref.v3);
+  await assertFails(readPth(file('bigendian.pth')), 'ERR_BAD_CHECKPOINT', /big-endian/);
+});
+
 test('a wrapped training checkpoint: unwrap takes state_dict or model; without it, an error says so', async () => {
   assertMatches(await readPth(file('wrapped_state_dict.pth'), { unwrap: true }), ref.small);
   assertMatches(await readPth(file('wrapped_state_dict.pth'), { unwrap: 'state_dict' }), ref.small);
@@ -125,6 +141,10 @@ test('refused: other Python objects by name, unsupported dtypes, legacy format, 
   await assertFails(readPth(file('legacy.pth')), 'ERR_BAD_CHECKPOINT', /legacy \(pre-1\.6\) format.*re-save/);
   await assertFails(readPth(file('script.pt')), 'ERR_BAD_CHECKPOINT', /TorchScript/);
   await assertFails(readPth(file('deflated.pth')), 'ERR_BAD_CHECKPOINT', /compressed \(method 8\)/);
+  // The two formats mixed up: each reader says what it was given.
+  const st = encodeSafetensors(new Map([['x', hostTensorFrom('float32', [1], new Float32Array([1]))]]));
+  await assertFails(decodePth(st), 'ERR_BAD_CHECKPOINT', /looks like a safetensors file/);
+  await assertFails(readSafetensors(file('special.pth')), 'ERR_BAD_CHECKPOINT', /not a valid safetensors file/);
 });
 
 test('missing, empty, truncated and corrupt files give coded errors, never a crash', async () => {

@@ -4,8 +4,10 @@
 # Usage: python3 pth_fixtures.py OUT_DIR
 import collections
 import hashlib
+import io
 import json
 import os
+import pickle
 import sys
 import zipfile
 
@@ -131,5 +133,54 @@ finally:
     zipfile.ZIP64_LIMIT = saved
 with open(os.path.join(out, 'zip64.pth'), 'rb') as f:
     ref['zip64_has_eocd64'] = b'PK\x06\x06' in f.read()
+
+# What newer torch versions write: the 'archive/' folder, a byteorder entry, and tensors over
+# untyped storages rebuilt by _rebuild_tensor_v3 with an explicit dtype. torch 1.13 cannot write
+# these, so the pickle is made by hand over special.pth's storages (key '0' is `base`).
+def _rebuild_tensor_v3(*args):
+    raise RuntimeError('never called: only its name is pickled')
+
+
+_rebuild_tensor_v3.__module__ = 'torch._utils'
+torch._utils._rebuild_tensor_v3 = _rebuild_tensor_v3
+
+
+class StorageId:
+    def __init__(self, key, nbytes):
+        self.pid = ('storage', torch.UntypedStorage, key, 'cpu', nbytes)
+
+
+class V3:
+    def __init__(self, *args):
+        self.args = args
+
+    def __reduce__(self):
+        return (_rebuild_tensor_v3, self.args)
+
+
+class IdPickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        return obj.pid if isinstance(obj, StorageId) else None
+
+
+storage0 = StorageId('0', 240)
+v3 = collections.OrderedDict()
+v3['as_float'] = V3(storage0, 0, (3, 4, 5), (20, 5, 1), False, collections.OrderedDict(), torch.float32)
+v3['as_int16_t'] = V3(storage0, 10, (10, 2), (1, 20), False, collections.OrderedDict(), torch.int16)
+buf = io.BytesIO()
+IdPickler(buf, protocol=2).dump(v3)
+ref['v3'] = describe({'as_float': base, 'as_int16_t': base.reshape(-1).view(torch.int16)[10:].as_strided((10, 2), (1, 20))})
+
+
+def newer_layout(dst, byteorder):
+    with zipfile.ZipFile(os.path.join(out, 'special.pth')) as zin, zipfile.ZipFile(dst, 'w') as zout:
+        for info in zin.infolist():
+            name = 'archive/' + info.filename.split('/', 1)[1]
+            zout.writestr(name, buf.getvalue() if name.endswith('data.pkl') else zin.read(info.filename))
+        zout.writestr('archive/byteorder', byteorder)
+
+
+newer_layout(os.path.join(out, 'newer.pth'), 'little')
+newer_layout(os.path.join(out, 'bigendian.pth'), 'big')
 
 print(json.dumps(ref))
