@@ -176,8 +176,10 @@ export async function sweepPixels(source: MapSource, options: SweepOptions, begi
     denseWeight?.fill(0, 0, d * LOW);
 
     let mapIndex = 0;
+    let pixels = 0;
     for await (const map of source()) {
       checkMapShape(map, mapIndex);
+      pixels += map.scores.length;
       const bits = bitsOf(map.scores);
       const mask = map.mask;
       const comps = weighted && mask !== null ? labelComponents(mask, map.width, map.height, regions) : null;
@@ -210,7 +212,7 @@ export async function sweepPixels(source: MapSource, options: SweepOptions, begi
       mapIndex++;
     }
     for (let j = 0; j < slots; j++) if (denseIndex[j] < 0 && fill[j] !== end[j]) throw changedSource();
-    if (mapIndex !== totals.maps) throw changedSource();
+    if (mapIndex !== totals.maps || pixels !== totals.pixels) throw changedSource();
 
     for (let j = 0; j < slots; j++) {
       const base = (g.his[j] as number) * LOW;
