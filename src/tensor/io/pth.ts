@@ -15,8 +15,9 @@ import { openZip, type ZipArchive } from './zip.js';
 
 export interface ReadPthOptions {
   /**
-   * The file holds a training checkpoint wrapping the state dict: `true` takes its
-   * 'state_dict' entry, else its 'model' entry; a string names the entry to take.
+   * The file may hold a training checkpoint wrapping the state dict: `true` takes its
+   * 'state_dict' entry, else its 'model' entry (a plain state dict is taken as it is);
+   * a string names the entry to take.
    */
   unwrap?: boolean | string;
   /** Removes this prefix from names that start with it (`'module.'` for DataParallel checkpoints). */
@@ -115,7 +116,10 @@ async function readStorage(zip: ZipArchive, prefix: string, s: StorageRef, label
 /** Finds the name -> tensor dict the options ask for, with names as they will be returned. */
 function selectStateDict(root: PyValue, opts: ReadPthOptions, label: string): Map<string, TensorRef> {
   let dict = root;
-  if (opts.unwrap !== undefined && opts.unwrap !== false) {
+  const plain = root instanceof PyDict && [...root.items.values()].every((v) => v instanceof TensorRef);
+  if (opts.unwrap === true && plain) {
+    // Already a plain state dict: nothing to unwrap.
+  } else if (opts.unwrap !== undefined && opts.unwrap !== false) {
     if (!(root instanceof PyDict)) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${label} holds ${describePy(root)}, not a checkpoint dict`);
     const keys = typeof opts.unwrap === 'string' ? [opts.unwrap] : ['state_dict', 'model'];
     const key = keys.find((k) => root.items.get(k) instanceof PyDict);

@@ -120,13 +120,15 @@ test("newer torch's layout: 'archive/' folder, byteorder entry, untyped storages
   await assertFails(readPth(file('bigendian.pth')), 'ERR_BAD_CHECKPOINT', /big-endian/);
 });
 
-test('a wrapped training checkpoint: unwrap takes state_dict or model; without it, an error says so', async () => {
+test('a wrapped training checkpoint: unwrap takes state_dict or model (a plain one passes); without it, an error says so', async () => {
   assertMatches(await readPth(file('wrapped_state_dict.pth'), { unwrap: true }), ref.small);
   assertMatches(await readPth(file('wrapped_state_dict.pth'), { unwrap: 'state_dict' }), ref.small);
   assertMatches(await readPth(file('wrapped_model.pth'), { unwrap: true }), ref.small);
   await assertFails(readPth(file('wrapped_state_dict.pth')), 'ERR_BAD_CHECKPOINT', /'epoch' is a number.*unwrap option/);
   await assertFails(readPth(file('wrapped_model.pth'), { unwrap: 'weights' }), 'ERR_BAD_CHECKPOINT', /no state dict under 'weights'.*model, epoch, tags, ratio/);
-  await assertFails(readPth(file('resnet18.pth'), { unwrap: true }), 'ERR_BAD_CHECKPOINT', /no state dict under 'state_dict' or 'model'/);
+  assertMatches(await readPth(file('params.pth'), { unwrap: true }), ref.params); // a plain state dict passes as it is
+  await assertFails(readPth(file('params.pth'), { unwrap: 'state_dict' }), 'ERR_BAD_CHECKPOINT', /no state dict under 'state_dict'.*0\.weight/);
+  await assertFails(readPth(file('numpy.pth'), { unwrap: true }), 'ERR_BAD_CHECKPOINT', /numpy/);
 });
 
 test("stripPrefix removes DataParallel's 'module.'", async () => {
