@@ -24,6 +24,18 @@ export function gradcheck(label: string, fn: (...xs: T.Tensor[]) => T.Tensor, in
   const rtol = o.rtol ?? 1e-6;
   const atol = o.atol ?? 1e-8;
   const wrt = o.wrt ?? inputs.map((_, i) => i);
+  // Inputs are tiny: one intra-op thread avoids OpenMP fork/join costs that dominate (and on
+  // a loaded machine multiply) the hundreds of evaluations. The numerics do not depend on it.
+  const threads = T.getNumThreads();
+  T.setNumThreads(1);
+  try {
+    check(label, fn, inputs, wrt, eps, rtol, atol);
+  } finally {
+    T.setNumThreads(threads);
+  }
+}
+
+function check(label: string, fn: (...xs: T.Tensor[]) => T.Tensor, inputs: readonly T.Tensor[], wrt: readonly number[], eps: number, rtol: number, atol: number): void {
   T.tidy(() => {
     for (const i of wrt) assert.equal(inputs[i]!.dtype, 'float64', `${label}: gradcheck input ${i} must be float64`);
     const hosts = inputs.map((t) => t.data());

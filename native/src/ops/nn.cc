@@ -27,15 +27,16 @@ SPOTDIFF_OP(max_pool2d) { return a.out(at::max_pool2d(a.tensor(0), a.ints(1), a.
 SPOTDIFF_OP(avg_pool2d) { return a.out(at::avg_pool2d(a.tensor(0), a.ints(1), a.ints(2), a.ints(3), a.flag(4), a.flag(5))); }
 SPOTDIFF_OP(adaptive_avg_pool2d) { return a.out(at::adaptive_avg_pool2d(a.tensor(0), a.ints(1))); }
 SPOTDIFF_OP(adaptive_max_pool2d) { return a.out(std::get<0>(at::adaptive_max_pool2d(a.tensor(0), a.ints(1)))); }
-// interpolate_bilinear(x, [h, w], align_corners)
+// interpolate_bilinear(x, [h, w], align_corners, scale_h|null, scale_w|null): given scales
+// (F.interpolate's scale_factor) map output to input coordinates by 1/scale instead of in/out.
 SPOTDIFF_OP(interpolate_bilinear) {
-  return a.out(at::upsample_bilinear2d(a.tensor(0), a.ints(1), a.flag(2), c10::nullopt, c10::nullopt));
+  return a.out(at::upsample_bilinear2d(a.tensor(0), a.ints(1), a.flag(2), a.optF64(3), a.optF64(4)));
 }
-// interpolate_nearest(x, [h, w]): torch's legacy "nearest" (floor of the scaled index)
-SPOTDIFF_OP(interpolate_nearest) { return a.out(at::upsample_nearest2d(a.tensor(0), a.ints(1), c10::nullopt, c10::nullopt)); }
-// interpolate_bicubic(x, [h, w], align_corners)
+// interpolate_nearest(x, [h, w], scale_h|null, scale_w|null): torch's legacy "nearest" (floor of the scaled index)
+SPOTDIFF_OP(interpolate_nearest) { return a.out(at::upsample_nearest2d(a.tensor(0), a.ints(1), a.optF64(2), a.optF64(3))); }
+// interpolate_bicubic(x, [h, w], align_corners, scale_h|null, scale_w|null)
 SPOTDIFF_OP(interpolate_bicubic) {
-  return a.out(at::upsample_bicubic2d(a.tensor(0), a.ints(1), a.flag(2), c10::nullopt, c10::nullopt));
+  return a.out(at::upsample_bicubic2d(a.tensor(0), a.ints(1), a.flag(2), a.optF64(3), a.optF64(4)));
 }
 // pad(x, pads, mode "constant"|"reflect"|"replicate"|"circular", value)
 SPOTDIFF_OP(pad) { return a.out(at::pad(a.tensor(0), a.ints(1), a.str(2), a.optF64(3))); }

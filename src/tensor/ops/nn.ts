@@ -49,6 +49,11 @@ export interface BatchNormOptions {
 /** Batch normalisation; in training mode the running statistics are updated in place. */
 export function batchNorm(x: Tensor, o: BatchNormOptions): Tensor {
   checkRank('batchNorm', x, [2, 3, 4, 5]);
+  // torch.nn.functional.batch_norm checks this in Python; libtorch alone would return zeros
+  // and poison the running variance with inf/NaN.
+  if (o.training && x.size / x.shape[1]! <= 1) {
+    throw new SpotdiffError('ERR_SHAPE', `batchNorm: expected more than 1 value per channel when training, got input of shape [${x.shape.join(', ')}]`);
+  }
   return op('batch_norm', x, o.weight ?? null, o.bias ?? null, o.runningMean ?? null, o.runningVar ?? null, o.training, o.momentum ?? 0.1, o.eps ?? 1e-5);
 }
 
@@ -59,8 +64,10 @@ export const layerNorm = (x: Tensor, normalizedShape: readonly number[], weight:
 
 /** x·Wᵀ + b. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
-  if (x.shape[x.rank - 1] !== weight.shape[1]) {
-    throw new SpotdiffError('ERR_SHAPE', `linear: input [${x.shape.join(', ')}] does not match weight [${weight.shape.join(', ')}] (last dim must equal ${weight.shape[1]})`);
+  checkRank('linear', weight, [1, 2], 'weight');
+  const inFeatures = weight.shape[weight.rank - 1];
+  if (x.shape[x.rank - 1] !== inFeatures) {
+    throw new SpotdiffError('ERR_SHAPE', `linear: input [${x.shape.join(', ')}] does not match weight [${weight.shape.join(', ')}] (last dim must equal ${inFeatures})`);
   }
   return op('linear', x, weight, bias);
 }
@@ -85,13 +92,36 @@ export const adaptiveAvgPool2d = (x: Tensor, size: IntOrPair): Tensor => op('ada
 export const adaptiveMaxPool2d = (x: Tensor, size: IntOrPair): Tensor => op('adaptive_max_pool2d', x, pair(size));
 
 export type InterpolateMode = 'bilinear' | 'nearest' | 'bicubic';
+/** F.interpolate(scale_factor=...): output floor(in·scale); sampling uses the scale itself, as torch does. */
+export interface InterpolateScale {
+  scaleFactor: number | readonly [number, number];
+}
 
-/** Resizes [N,C,H,W] to `size` (torch.nn.functional.interpolate; 'nearest' is torch's legacy nearest). */
-export function interpolate(x: Tensor, size: IntOrPair, mode: InterpolateMode = 'bilinear', alignCorners = false): Tensor {
+/**
+ * Resizes [N,C,H,W] to `size`, or by `{ scaleFactor }` (torch.nn.functional.interpolate with
+ * recompute_scale_factor unset; 'nearest' is torch's legacy nearest).
+ */
+export function interpolate(x: Tensor, size: IntOrPair | InterpolateScale, mode: InterpolateMode = 'bilinear', alignCorners = false): Tensor {
   checkRank('interpolate', x, [4]);
-  const s = pair(size);
-  if (mode === 'nearest') return op('interpolate_nearest', x, s);
-  return op(mode === 'bilinear' ? 'interpolate_bilinear' : 'interpolate_bicubic', x, s, alignCorners);
+  // nearest also resamples integer masks; the other modes need floats.
+  if (mode !== 'nearest') checkFloat(`interpolate(${mode})`, x);
+  let s: [number, number];
+  let scales: [number | null, number | null] = [null, null];
+  if (typeof size === 'object' && 'scaleFactor' in size) {
+    const sf = pair(size.scaleFactor);
+    if (!sf.every((v) => Number.isFinite(v) && v > 0)) {
+      throw new SpotdiffError('ERR_BAD_INPUT', `interpolate: scale factors must be positive, got [${sf.join(', ')}]`);
+    }
+    scales = sf;
+    s = [Math.floor(x.shape[2]! * sf[0]), Math.floor(x.shape[3]! * sf[1])];
+  } else {
+    s = pair(size);
+  }
+  if (!s.every((v) => Number.isInteger(v) && v > 0)) {
+    throw new SpotdiffError('ERR_SHAPE', `interpolate: output size must be positive integers, got [${s.join(', ')}] for input [${x.shape.join(', ')}]`);
+  }
+  if (mode === 'nearest') return op('interpolate_nearest', x, s, scales[0], scales[1]);
+  return op(mode === 'bilinear' ? 'interpolate_bilinear' : 'interpolate_bicubic', x, s, alignCorners, scales[0], scales[1]);
 }
 
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
