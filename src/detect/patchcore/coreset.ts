@@ -1,0 +1,148 @@
+import * as T from '../../tensor/index.js';
+import { SpotdiffError } from '../../util/errors.js';
+import { Random } from '../../util/random.js';
+
+/** floor(n·ratio), as both anchors compute the coreset size; at least one. */
+export function coresetSize(n: number, ratio: number): number {
+  const k = Math.floor(n * ratio);
+  if (k < 1) throw new SpotdiffError('ERR_BAD_INPUT', `a coreset ratio of ${ratio} keeps no patch out of ${n}; raise coreset.ratio or train on more images`);
+  return k;
+}
+
+/** A seeded Gaussian random projection [inDim, outDim] with N(0, 1/outDim) entries (device-independent: drawn on the host). */
+export function coresetProjection(inDim: number, outDim: number, seed: number, device?: string): T.Tensor {
+  const r = Random.derive(seed, 'patchcore-coreset-projection', inDim, outDim);
+  const std = 1 / Math.sqrt(outDim);
+  return T.tensor(Float32Array.from({ length: inDim * outDim }, () => r.normal(0, std)), [inDim, outDim], { device });
+}
+
+/** min(count, n) distinct seeded start indices (the official draws 10 with np.random.choice). */
+export function coresetStartIndices(n: number, count: number, seed: number): number[] {
+  const r = Random.derive(seed, 'patchcore-coreset-starts', n);
+  const take = Math.min(count, n);
+  const chosen = new Set<number>();
+  while (chosen.size < take) chosen.add(r.int(n));
+  return [...chosen];
+}
+
+export interface GreedyCoresetOptions {
+  /** How many points to select. */
+  count: number;
+  /** Indices whose mean distance initialises every point's distance to the coreset. */
+  startIndices: readonly number[];
+  /** Rows per lazily updated block (default 8192). Changes speed only, not the result. */
+  blockRows?: number;
+  /** Called now and then with (selected, count). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+interface Block {
+  start: number;
+  size: number;
+  points: T.Tensor; // [S, k] view
+  squaredNorms: T.Tensor; // [S] view
+  minDist: T.Tensor; // [S]: distance to the nearest applied centre
+  applied: number; // centres 0..applied-1 are reflected in minDist
+  best: number; // max of minDist: exact when applied == selected so far, an upper bound otherwise
+  bestAt: number;
+}
+
+/**
+ * Greedy k-center selection (the official ApproximateGreedyCoresetSampler's loop): each point's
+ * distance to the coreset starts as its mean distance to the start points; each step selects
+ * the point farthest from the coreset and lowers every distance by the new centre. Distances
+ * are Euclidean, computed as sqrt(max(0, ‖a‖² + ‖b‖² − 2a·b)) as the official does.
+ *
+ * The official loop reads all N points for every selected centre (a memory-bound N×k
+ * matrix-vector product per step). Here the points are split into blocks that are brought up
+ * to date lazily: distances only ever fall, so a block's last maximum bounds its current one;
+ * each step refreshes only the block with the largest bound, applying all its pending centres
+ * in one matrix product, until the block with the largest bound is current - its maximum is
+ * then the global one. Same selections as the eager loop (up to exact ties and float rounding),
+ * a fraction of the memory traffic. Returns indices in selection order.
+ */
+export function greedyCoreset(points: T.Tensor, o: GreedyCoresetOptions): Int32Array {
+  if (points.rank !== 2 || points.dtype !== 'float32') throw new SpotdiffError('ERR_SHAPE', `coreset: points must be float32 [N, k], got ${points.dtype} [${points.shape.join(', ')}]`);
+  const [n, k] = points.shape as [number, number];
+  if (!Number.isInteger(o.count) || o.count < 1 || o.count > n) throw new SpotdiffError('ERR_BAD_INPUT', `coreset: cannot select ${o.count} of ${n} points`);
+  if (o.startIndices.length === 0 || o.startIndices.some((i) => !Number.isInteger(i) || i < 0 || i >= n)) {
+    throw new SpotdiffError('ERR_BAD_INPUT', `coreset: start indices must be 1 or more indices in [0, ${n})`);
+  }
+  const blockRows = o.blockRows ?? 8192;
+  const device = points.device;
+  const selected = new Int32Array(o.count);
+  const owned: T.Tensor[] = [];
+  const own = (t: T.Tensor): T.Tensor => {
+    owned.push(T.keep(t));
+    return t;
+  };
+  try {
+    return T.noGrad(() => {
+      const z = own(T.contiguous(points));
+      const zNorms = own(T.tidy(() => T.sum(T.mul(z, z), 1)));
+      const centres = own(T.zeros([o.count, k], { device }));
+      const centreNorms = own(T.zeros([o.count], { device }));
+      const starts = T.tensor(BigInt64Array.from(o.startIndices, (i) => BigInt(i)), [o.startIndices.length], { device });
+      const startPoints = own(T.indexSelect(z, 0, starts));
+      const startNorms = own(T.indexSelect(zNorms, 0, starts));
+      starts.dispose();
+
+      const blocks: Block[] = [];
+      for (let s = 0; s < n; s += blockRows) {
+        const size = Math.min(blockRows, n - s);
+        const b: Block = { start: s, size, points: own(T.narrow(z, 0, s, size)), squaredNorms: own(T.narrow(zNorms, 0, s, size)), minDist: null as unknown as T.Tensor, applied: 0, best: 0, bestAt: 0 };
+        b.minDist = own(
+          T.tidy(() => {
+            const sq = T.add(T.addmm(startNorms, b.points, T.transpose(startPoints, 0, 1), 1, -2), T.unsqueeze(b.squaredNorms, 1));
+            return T.mean(T.sqrt(T.clamp(sq, 0)), 1);
+          }),
+        );
+        readBest(b);
+        blocks.push(b);
+      }
+
+      const every = Math.max(1, Math.floor(o.count / 100));
+      for (let t = 0; t < o.count; t++) {
+        let b: Block;
+        for (;;) {
+          b = blocks[0]!;
+          for (const c of blocks) if (c.best > b.best) b = c;
+          if (b.applied === t) break;
+          refresh(b, t, centres, centreNorms);
+        }
+        const g = b.start + b.bestAt;
+        selected[t] = g;
+        T.tidy(() => {
+          T.copyInPlace(T.narrow(centres, 0, t, 1), T.narrow(z, 0, g, 1));
+          T.copyInPlace(T.narrow(centreNorms, 0, t, 1), T.narrow(zNorms, 0, g, 1));
+        });
+        if (o.onProgress && ((t + 1) % every === 0 || t + 1 === o.count)) o.onProgress(t + 1, o.count);
+      }
+      return selected;
+    });
+  } finally {
+    for (const t of owned) t.dispose();
+  }
+}
+
+function readBest(b: Block): void {
+  T.tidy(() => {
+    const [v, i] = T.max(b.minDist, 0);
+    b.best = v.item();
+    b.bestAt = i.item();
+  });
+}
+
+/** Applies centres b.applied..upTo-1 to block b in one matrix product. */
+function refresh(b: Block, upTo: number, centres: T.Tensor, centreNorms: T.Tensor): void {
+  const pending = upTo - b.applied;
+  T.tidy(() => {
+    const c = T.narrow(centres, 0, b.applied, pending);
+    // min over centres of ‖c‖² − 2·x·c, then + ‖x‖²: the same order of the monotone steps.
+    const partial = T.amin(T.addmm(T.narrow(centreNorms, 0, b.applied, pending), b.points, T.transpose(c, 0, 1), 1, -2), 1);
+    const dist = T.sqrt(T.clamp(T.add(partial, b.squaredNorms), 0));
+    T.copyInPlace(b.minDist, T.minimum(b.minDist, dist));
+  });
+  b.applied = upTo;
+  readBest(b);
+}
