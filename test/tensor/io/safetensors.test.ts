@@ -20,6 +20,13 @@ import { repoRoot, tempDir } from '../../helpers/tmp.js';
 const dir = tempDir('spotdiff-safetensors-');
 const reference = readFileSync(join(repoRoot, 'test/tensor/io/safetensors_reference.py'), 'utf8');
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+// One Python run writes both inputs: a file in the reference layout and a resnet18 .pth.
+const referenceFile = join(dir, 'reference.safetensors');
+const referenceTensors = JSON.parse(runPython(reference, ['write', referenceFile, join(dir, 'resnet18.pth')])) as {
+  name: string;
+  sha256: string;
+  shape: number[];
+}[];
 
 function assertThrowsCode(fn: () => unknown, code: ErrorCode, message: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -40,14 +47,10 @@ function craft(header: unknown, data: Uint8Array = new Uint8Array(0), headerText
 }
 
 test('a resnet18 state dict written here reads back in Python exactly, padded and aligned as the reference', async () => {
-  runPython(
-    'import sys, torch, torchvision; torch.manual_seed(0); torch.save(torchvision.models.resnet18().state_dict(), sys.argv[1])',
-    [join(dir, 'resnet18.pth')],
-  );
   const sd = await readPth(join(dir, 'resnet18.pth'));
   const out = join(dir, 'resnet18.safetensors');
   await writeSafetensors(out, sd, { format: 'pt', source: 'spotdiff test' });
-  assert.deepEqual(readdirSync(dir).sort(), ['resnet18.pth', 'resnet18.safetensors'], 'no temporary file is left behind');
+  assert.deepEqual(readdirSync(dir).sort(), ['reference.safetensors', 'resnet18.pth', 'resnet18.safetensors'], 'no temporary file is left behind');
 
   const report = JSON.parse(runPython(reference, ['check', out, join(dir, 'resnet18.pth')])) as {
     names: string[];
@@ -82,8 +85,8 @@ test('a resnet18 state dict written here reads back in Python exactly, padded an
 });
 
 test('a file in the reference layout reads exactly, and re-encoding it gives the same bytes', async () => {
-  const file = join(dir, 'reference.safetensors');
-  const expected = JSON.parse(runPython(reference, ['write', file])) as { name: string; sha256: string; shape: number[] }[];
+  const file = referenceFile;
+  const expected = referenceTensors;
   const { tensors, metadata } = await readSafetensors(file);
   assert.deepEqual([...tensors.keys()], expected.map((e) => e.name));
   for (const e of expected) {

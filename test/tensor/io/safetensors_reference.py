@@ -1,6 +1,7 @@
 # An independent safetensors reader and writer for the tests, written from the format's spec
 # (the `safetensors` package is not packaged for Debian here), checked against torch tensors.
-#   write OUT            writes tensors in the reference writer's layout; prints their description
+#   write OUT [PTH]      writes tensors in the reference writer's layout; prints their description;
+#                        with PTH also saves a torchvision resnet18 state dict there (seed 0)
 #   check FILE PTH       reads FILE and compares every tensor with torch.load(PTH); prints a report
 import hashlib
 import json
@@ -93,6 +94,10 @@ if sys.argv[1] == 'write':
         'scalar': torch.tensor(2.5),
     }
     order = write(sys.argv[2], tensors, {'format': 'pt', 'note': 'written by the test reference'})
+    if len(sys.argv) > 3:
+        import torchvision
+        torch.manual_seed(0)
+        torch.save(torchvision.models.resnet18().state_dict(), sys.argv[3])
     print(json.dumps([{'name': k, 'sha256': hashlib.sha256(raw(tensors[k])).hexdigest(),
                        'shape': list(tensors[k].shape)} for k in order]))
 elif sys.argv[1] == 'check':
