@@ -6,7 +6,6 @@ import { Progress } from '../util/progress.js';
 import { readCsv } from '../data/datasets/csv.js';
 import { binaryMetrics, type BinaryMetrics } from '../metrics/binary.js';
 import { pixelMetrics, type PixelMetrics } from '../metrics/pixel.js';
-import { mapFileSource, pairMapFiles } from '../metrics/map-files.js';
 import { buildTable, renderMarkdown, renderText, tableJson, type MetricRecord } from '../metrics/table.js';
 import type { MapSource, ScoreMap } from '../metrics/score-map.js';
 
@@ -187,6 +186,8 @@ async function runMaps(values: Values, digits: number): Promise<number> {
   if (!(memoryMb >= 1)) throw new SpotdiffError('ERR_USAGE', `--memory-mb must be at least 1, got ${memoryMb}`);
   const quiet = Boolean(values.quiet);
 
+  // Loaded here so that --scores does not pay for loading sharp.
+  const { mapFileSource, pairMapFiles } = await import('../metrics/map-files.js');
   const pairs = await pairMapFiles(predDir, gtDir, { missingMasksNormal: Boolean(values['missing-masks-normal']) });
   const files = mapFileSource(pairs, (f) => {
     if (!quiet) process.stderr.write(`spotdiff: note: float64 maps (e.g. ${f}) are evaluated at float32 precision\n`);
