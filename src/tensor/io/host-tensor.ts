@@ -70,33 +70,43 @@ export function hostTensor(dtype: DType, shape: readonly number[], data: Uint8Ar
 
 /** A host tensor over a typed array's bytes (shared, not copied). Its dtype must fit the array. */
 export function hostTensorFrom(dtype: DType, shape: readonly number[], values: TypedView): HostTensor {
-  const expected = typedArrayNameFor(dtype);
-  if (values.constructor.name !== expected) {
-    throw new SpotdiffError('ERR_DTYPE', `a ${dtype} tensor takes a ${expected}, got a ${values.constructor.name}`);
+  const [ctor, name] = typedArrayFor(dtype);
+  if (!(values instanceof ctor)) {
+    throw new SpotdiffError('ERR_DTYPE', `a ${dtype} tensor takes a ${name}, got a ${values.constructor.name}`);
   }
   return hostTensor(dtype, shape, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
 }
 
-function typedArrayNameFor(dtype: DType): string {
+type TypedArrayClass =
+  | Float64ArrayConstructor
+  | Float32ArrayConstructor
+  | Uint16ArrayConstructor
+  | BigInt64ArrayConstructor
+  | Int32ArrayConstructor
+  | Int16ArrayConstructor
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor;
+
+function typedArrayFor(dtype: DType): [TypedArrayClass, string] {
   switch (dtype) {
     case 'float64':
-      return 'Float64Array';
+      return [Float64Array, 'Float64Array'];
     case 'float32':
-      return 'Float32Array';
+      return [Float32Array, 'Float32Array'];
     case 'float16':
     case 'bfloat16':
-      return 'Uint16Array';
+      return [Uint16Array, 'Uint16Array (the raw bits)'];
     case 'int64':
-      return 'BigInt64Array';
+      return [BigInt64Array, 'BigInt64Array'];
     case 'int32':
-      return 'Int32Array';
+      return [Int32Array, 'Int32Array'];
     case 'int16':
-      return 'Int16Array';
+      return [Int16Array, 'Int16Array'];
     case 'int8':
-      return 'Int8Array';
+      return [Int8Array, 'Int8Array'];
     case 'uint8':
     case 'bool':
-      return 'Uint8Array';
+      return [Uint8Array, 'Uint8Array'];
   }
 }
 
@@ -146,7 +156,7 @@ export function float16BitsToNumber(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-/** A number to IEEE half-precision bits, rounding to nearest even (as torch's .half()). */
+/** A number to IEEE half-precision bits, rounding to nearest even as torch's float32 .half() does (the number is first rounded to float32). */
 export function numberToFloat16Bits(x: number): number {
   const f = f32Scratch;
   f[0] = x;
@@ -180,7 +190,7 @@ export function bfloat16BitsToNumber(b: number): number {
   return f32Scratch[0]!;
 }
 
-/** A number to bfloat16 bits, rounding to nearest even (as torch's .bfloat16()); NaN stays NaN. */
+/** A number to bfloat16 bits, rounding to nearest even as torch's float32 .bfloat16() does (via float32); NaN stays NaN. */
 export function numberToBfloat16Bits(x: number): number {
   f32Scratch[0] = x;
   const bits = u32Scratch[0]!;
