@@ -49,8 +49,7 @@ export interface FeaturesResult {
 
 /** Checks names before any work, so a typo fails in milliseconds, not after loading 270 MB. */
 async function validate(req: FeaturesRequest): Promise<void> {
-  const { RESNET_ARCHS, isResNetArch } = await import('../models/resnet.js');
-  const { parseFeatureLayers } = await import('../models/feature-extractor.js');
+  const { RESNET_ARCHS, isResNetArch, parseFeatureLayers } = await import('../models/backbone-names.js');
   if (!isResNetArch(req.backbone)) throw new SpotdiffError('ERR_USAGE', `unknown backbone "${req.backbone}"; choose one of ${RESNET_ARCHS.join(', ')}`);
   try {
     parseFeatureLayers(req.layers);
@@ -64,12 +63,16 @@ export async function computeFeatures(req: FeaturesRequest): Promise<FeaturesRes
   await validate(req);
   const { loadImage } = await import('../data/image.js');
   const image = await loadImage(req.image, { resize: [req.size, req.size] });
+  // Files are read and checked before libtorch loads, so their errors come fast.
+  const { readWeights } = await import('../models/weights-file.js');
+  const weights = req.weights === undefined ? undefined : await readWeights(req.weights);
   const T = await import('../tensor/index.js');
-  const { loadResNet } = await import('../models/weights.js');
+  const { ResNet } = await import('../models/resnet.js');
+  const { resNetFromWeights } = await import('../models/weights.js');
   const { extractFeatures } = await import('../models/feature-extractor.js');
-  const arch = req.backbone as import('../models/resnet.js').ResNetArch;
+  const arch = req.backbone as import('../models/backbone-names.js').ResNetArch;
   T.manualSeed(req.seed);
-  const model = await loadResNet(arch, req.weights);
+  const model = weights === undefined ? new ResNet(arch) : resNetFromWeights(arch, weights, req.weights as string);
   try {
     model.eval();
     const layers = T.noGrad(() =>

@@ -2,10 +2,9 @@ import * as T from '../tensor/index.js';
 import { Module, Conv2d, BatchNorm2d, Linear, MaxPool2d, AdaptiveAvgPool2d, Sequential } from '../nn/index.js';
 import { SpotdiffError } from '../util/errors.js';
 import { BasicBlock, Bottleneck, conv1x1, consume, type BlockKind, type ResidualBlock } from './resnet-blocks.js';
+import { RESNET_ARCHS, type ResNetArch } from './backbone-names.js';
 
-/** The backbones spotdiff builds, by torchvision's function names. */
-export const RESNET_ARCHS = ['resnet18', 'resnet50', 'wide_resnet50_2'] as const;
-export type ResNetArch = (typeof RESNET_ARCHS)[number];
+export { RESNET_ARCHS, isResNetArch, type ResNetArch } from './backbone-names.js';
 
 interface ResNetSpec {
   block: BlockKind;
@@ -18,10 +17,6 @@ const SPECS: Record<ResNetArch, ResNetSpec> = {
   resnet50: { block: 'bottleneck', layers: [3, 4, 6, 3], widthPerGroup: 64 },
   wide_resnet50_2: { block: 'bottleneck', layers: [3, 4, 6, 3], widthPerGroup: 128 },
 };
-
-export function isResNetArch(name: string): name is ResNetArch {
-  return (RESNET_ARCHS as readonly string[]).includes(name);
-}
 
 export interface ResNetOptions {
   /** Outputs of the final fully connected layer (torchvision's default: 1000, ImageNet). */
@@ -105,12 +100,14 @@ export class ResNet extends Module {
     return consume(this.avgpool.forward(x), (t) => T.flatten(t, 1));
   }
 
-  /** Logits [N, numClasses]. */
+  /** Logits [N, numClasses]. Only the result survives, even outside a tidy scope. */
   forward(x: T.Tensor): T.Tensor {
-    let out = this.stem(x);
-    for (const stage of this.stages) out = consume(out, (t) => stage.forward(t));
-    out = consume(out, (t) => this.pool(t));
-    return consume(out, (t) => this.fc.forward(t));
+    return T.tidy(() => {
+      let out = this.stem(x);
+      for (const stage of this.stages) out = consume(out, (t) => stage.forward(t));
+      out = consume(out, (t) => this.pool(t));
+      return consume(out, (t) => this.fc.forward(t));
+    });
   }
 }
 
