@@ -11,10 +11,9 @@ import sharp from 'sharp';
  */
 export async function binarizeMaskPng(bytes: Uint8Array): Promise<{ png: Buffer; width: number; height: number; defectPixels: number }> {
   const options = { failOn: 'error' as const, ignoreIcc: true };
-  const meta = await sharp(bytes, options).metadata();
-  const wide = meta.depth === 'ushort';
+  const { wide, grey } = pngFormat(bytes) ?? (await sharpFormat(bytes));
   let pipeline = sharp(bytes, options).removeAlpha();
-  if (wide) pipeline = pipeline.toColourspace((meta.channels ?? 1) <= 2 ? 'grey16' : 'rgb16');
+  if (wide) pipeline = pipeline.toColourspace(grey ? 'grey16' : 'rgb16');
   const { data, info } = await pipeline.raw(wide ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
   const values = wide ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : data;
   const n = info.width * info.height;
@@ -31,4 +30,18 @@ export async function binarizeMaskPng(bytes: Uint8Array): Promise<{ png: Buffer;
   }
   const png = await sharp(out, { raw: { width: info.width, height: info.height, channels: 1 } }).toColourspace('b-w').png().toBuffer();
   return { png, width: info.width, height: info.height, defectPixels };
+}
+
+/** Bit depth and colour type from a PNG's IHDR (saves a metadata pass per mask), or null. */
+function pngFormat(bytes: Uint8Array): { wide: boolean; grey: boolean } | null {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length < 26 || signature.some((b, i) => bytes[i] !== b)) return null;
+  if (String.fromCharCode(bytes[12] as number, bytes[13] as number, bytes[14] as number, bytes[15] as number) !== 'IHDR') return null;
+  const colourType = bytes[25] as number;
+  return { wide: bytes[24] === 16, grey: colourType === 0 || colourType === 4 };
+}
+
+async function sharpFormat(bytes: Uint8Array): Promise<{ wide: boolean; grey: boolean }> {
+  const meta = await sharp(bytes, { failOn: 'error', ignoreIcc: true }).metadata();
+  return { wide: meta.depth === 'ushort', grey: (meta.channels ?? 1) <= 2 };
 }
