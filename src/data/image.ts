@@ -35,7 +35,7 @@ export interface Preprocess {
   normalize?: { mean: readonly number[]; std: readonly number[] } | null;
 }
 
-/** Reads a file, mapping a missing or unreadable file to a clear error that names it. */
+/** Reads a whole file, mapping a missing or unreadable file to a clear error that names it. */
 export async function readImageFile(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
@@ -46,9 +46,20 @@ export async function readImageFile(path: string): Promise<Buffer> {
   }
 }
 
+/** ERR_BAD_IMAGE for bytes sharp could not decode, naming the file. */
 export function badImage(path: string, e: unknown): SpotdiffError {
   const reason = ((e as Error)?.message ?? String(e)).split('\n')[0];
   return new SpotdiffError('ERR_BAD_IMAGE', `cannot decode image ${path}: ${reason} (corrupt, truncated or not an image format sharp reads)`, { cause: e });
+}
+
+/**
+ * The error for a file sharp could not read: missing (ERR_NOT_FOUND) or not a decodable image
+ * (ERR_BAD_IMAGE), naming the file either way.
+ */
+export function decodeError(path: string, e: unknown): SpotdiffError {
+  const reason = ((e as Error)?.message ?? String(e)).split('\n')[0] as string;
+  if (/Input file is missing/.test(reason)) return new SpotdiffError('ERR_NOT_FOUND', `image not found: ${path}`, { cause: e });
+  return badImage(path, e);
 }
 
 /**
@@ -56,12 +67,12 @@ export function badImage(path: string, e: unknown): SpotdiffError {
  * cases: greyscale is replicated into three channels, alpha is dropped (not composited). The
  * embedded ICC profile is ignored and EXIF orientation is not applied, as PIL and torchvision
  * do neither. 16-bit images are scaled to 8 bits (PIL would clip them instead).
+ * sharp reads the file itself, so reading and decoding are one trip to the thread pool.
  */
 export async function readRgb(path: string): Promise<RgbImage> {
-  const bytes = await readImageFile(path);
   try {
     // failOn 'error': truncated or broken files fail; harmless libjpeg warnings do not.
-    const { data, info } = await sharp(bytes, { failOn: 'error', ignoreIcc: true })
+    const { data, info } = await sharp(path, { failOn: 'error', ignoreIcc: true })
       .removeAlpha()
       .toColourspace('srgb')
       .raw()
@@ -69,7 +80,7 @@ export async function readRgb(path: string): Promise<RgbImage> {
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw badImage(path, e);
+    throw decodeError(path, e);
   }
 }
 

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { cropWindowFor, badImage, readImageFile, type Preprocess } from './image.js';
+import { cropWindowFor, decodeError, type Preprocess } from './image.js';
 import { resizedSize, type CropWindow, type Size2 } from './geometry.js';
 
 /** A binary mask: 1 where a defect is, 0 elsewhere (height × width). */
@@ -10,32 +10,26 @@ export interface MaskImage {
 }
 
 /**
- * Reads a mask image: any non-zero pixel in any colour channel is a defect (1). Works for
- * 0/255 masks (MVTec AD, prepared VisA), class-id masks (raw VisA, pixel value = defect id),
- * 16-bit greyscale and RGB masks; alpha is ignored. Palette PNGs are read through their colours,
- * so a palette entry that is black counts as background.
+ * Reads a mask image: any non-zero pixel is a defect (1). Works for 0/255 masks (MVTec AD,
+ * prepared VisA), class-id masks (raw VisA, pixel value = defect id), 16-bit greyscale and colour
+ * masks; alpha is ignored. Decoded as 16-bit luminance in one pass, so that small class ids in
+ * 16-bit files stay non-zero, and any non-black 8-bit colour too (its luminance is at least
+ * 0.07 × 257 ≈ 19). Palette PNGs are read through their colours: a black palette entry is background.
  */
 export async function readMask(path: string): Promise<MaskImage> {
-  const bytes = await readImageFile(path);
   try {
-    const meta = await sharp(bytes).metadata();
-    let pipeline = sharp(bytes, { failOn: 'error', ignoreIcc: true }).removeAlpha();
-    // At 16 bits, sharp's default 8-bit output would scale small class ids (1, 2, ...) down to 0.
-    if (meta.depth === 'ushort') pipeline = pipeline.toColourspace((meta.channels ?? 1) <= 2 ? 'grey16' : 'rgb16');
-    const wide = meta.depth === 'ushort';
-    const { data, info } = await pipeline.raw(wide ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
-    const values = wide ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : data;
-    const n = info.width * info.height;
-    const channels = info.channels;
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      let any = 0;
-      for (let c = 0; c < channels; c++) any |= values[i * channels + c] as number;
-      out[i] = any !== 0 ? 1 : 0;
-    }
+    const { data, info } = await sharp(path, { failOn: 'error', ignoreIcc: true })
+      .removeAlpha()
+      .toColourspace('grey16')
+      .raw({ depth: 'ushort' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1) throw new Error(`decoded to ${info.channels} channels`);
+    const values = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
+    const out = new Uint8Array(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = values[i] !== 0 ? 1 : 0;
     return { width: info.width, height: info.height, data: out };
   } catch (e) {
-    throw badImage(path, e);
+    throw decodeError(path, e);
   }
 }
 

@@ -64,6 +64,10 @@ for (hh, ww) in [(64, 64), (200, 150), (97, 50)]:
     save(f'mask_{hh}x{ww}', (np.array(T.Resize((hh, ww), interpolation=T.InterpolationMode.NEAREST)(Image.fromarray(m))) != 0).astype(np.uint8))
 m16 = np.zeros((20, 30), np.uint16); m16[2:5, 3:9] = 1; m16[10:12, 20:25] = 300
 Image.fromarray(m16).save(f'{d}/mask16.png')
+rgbm = np.zeros((6, 6, 3), np.uint8); rgbm[1, 1] = (0, 0, 1); rgbm[2, 2] = (1, 0, 0); rgbm[3, 3] = (0, 1, 0)
+Image.fromarray(rgbm).save(f'{d}/mask_rgb.png')
+pal = Image.fromarray(np.array([[0, 1, 2], [2, 0, 0]], np.uint8), 'P'); pal.putpalette([0, 0, 0, 10, 0, 0, 0, 0, 200] + [0] * 759)
+pal.save(f'{d}/mask_palette.png')
 `,
   [dir],
 );
@@ -179,4 +183,9 @@ test('masks: any non-zero value is 1, and nearest resizing matches PIL NEAREST e
   let ones = 0;
   for (const v of m16.data) ones += v;
   assert.equal(ones, 3 * 6 + 2 * 5);
+  // colour masks: the faintest non-black colours still count (blue has the smallest luminance weight)
+  const rgb = await readMask(join(dir, 'mask_rgb.png'));
+  assert.deepEqual([...rgb.data].map((v, i) => (v ? i : -1)).filter((i) => i >= 0), [7, 14, 21]);
+  const pal = await readMask(join(dir, 'mask_palette.png'));
+  assert.deepEqual([...pal.data], [0, 1, 1, 1, 0, 0]);
 });
