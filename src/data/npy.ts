@@ -110,24 +110,34 @@ function dtypeOf(data: NpyData): NpyDtype {
   return 'int64';
 }
 
-/** Encodes an array as .npy (format 1.0, header padded to 64 bytes as NumPy does). */
-export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (shape.some((d) => !Number.isInteger(d) || d < 0) || count !== data.length) {
-    throw new SpotdiffError('ERR_SHAPE', `npy shape (${shape.join(', ')}) does not hold ${data.length} values`);
-  }
+/**
+ * The .npy header (format 1.0, padded to a multiple of 64 bytes as NumPy pads it) for an array of
+ * `dtype` and `shape`; the C-order data follows it. Lets large arrays be written in pieces.
+ */
+export function npyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array {
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new SpotdiffError('ERR_SHAPE', `bad npy shape (${shape.join(', ')})`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '${DESCR_OF[dtypeOf(data)]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  const unpadded = 10 + header.length + 1; // magic+version+len, header, '\n'
+  let header = `{'descr': '${DESCR_OF[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const unpadded = 10 + header.length + 1; // magic+version+length, header, '\n'
   header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
   if (header.length > 0xffff) throw new SpotdiffError('ERR_SHAPE', 'npy header too long');
-  const out = new Uint8Array(10 + header.length + data.byteLength);
+  const out = new Uint8Array(10 + header.length);
   out.set(MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);
   out.set(Buffer.from(header, 'latin1'), 10);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
+}
+
+/** Encodes an array as .npy. */
+export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count !== data.length) throw new SpotdiffError('ERR_SHAPE', `npy shape (${shape.join(', ')}) does not hold ${data.length} values`);
+  const header = npyHeader(dtypeOf(data), shape);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header, 0);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
   return out;
 }
 

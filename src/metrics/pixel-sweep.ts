@@ -7,28 +7,33 @@ import type { ThresholdSink } from './threshold-sink.js';
 /**
  * Exact distinct-score counts over every pixel of a set of maps, in bounded memory.
  *
- * Each float32 score maps to an order-preserving 32-bit key (float32-key.ts). Keys are bucketed
- * by their high 16 bits, then resolved by their low 16 bits, so every distinct float32 value is
- * counted on its own: nothing is rounded or binned, and the metrics are exactly those of
+ * Each float32 score maps to an order-preserving 32-bit key (float32-key.ts): its high 16 bits
+ * pick a bucket, its low 16 bits the value inside the bucket. Every distinct float32 value is
+ * counted on its own (nothing is rounded or binned), so the metrics are exactly those of
  * scikit-learn on the flattened pixels.
  *
- * - Pass 1 counts pixels per high bucket (65,536 buckets, 1 MiB).
- * - The buckets, highest first, are packed into groups whose storage fits the memory budget:
- *   a bucket with few pixels stores them as sortable 8-byte entries (low bits, label, region
- *   size); a full one gets dense counters for all 65,536 low values (512 KiB, 1 MiB with
- *   PRO weights). A bucket never costs more than 1 MiB, so any budget of at least 1 MiB works.
- * - One more pass over the maps per group fills that group's storage, and the group is swept
- *   from its highest value to its lowest into the sinks.
+ * - Pass 1 counts normal and defect pixels per bucket (65,536 buckets, 1 MiB).
+ * - The non-empty buckets, highest first, are packed into groups whose storage fits the memory
+ *   budget. A bucket stores each normal pixel as its 2-byte low bits and each defect pixel as an
+ *   8-byte entry (low bits and region size), placed at offsets known from pass 1 (an MSD radix
+ *   scatter: sequential writes, cache-friendly). A bucket whose entries would exceed 1 MiB
+ *   instead gets counters for all 65,536 low values (512 KiB; 1 MiB with PRO weights). So no
+ *   bucket costs more than 1 MiB; a bucket larger than the budget gets a group of its own, so
+ *   the storage never exceeds max(budget, 1 MiB).
+ * - One pass over the maps per group fills that group's storage; then each bucket is resolved
+ *   (a 65,536-bin count or a sort of its entries) and swept from its highest value to its lowest
+ *   into the sink.
  *
- * Memory is the budget plus one map (and its component labels) at a time, whatever the pixel
- * count: hundreds of millions of pixels cost passes, not memory. With the default 256 MiB budget,
- * typical maps need one or two groups, i.e. two or three reads of the maps in all.
+ * Memory is the budget plus one map (and its component labels), whatever the pixel count:
+ * more pixels cost more passes, not more memory. The default 256 MiB holds about 120 million
+ * pixels per pass (2 bytes per normal pixel), so a 200-map test set of 512×512 maps needs two
+ * reads of the maps in all.
  */
 
 export interface SweepOptions {
   /** Weight each defect pixel by 1 / (size of its ground-truth region) for PRO; null: no regions. */
   regions?: Connectivity | null;
-  /** Bytes the bucket storage may use (default 256 MiB, at least 1 MiB). */
+  /** Bytes the bucket storage may use (default 256 MiB; 64 KiB to 4 GiB; one bucket may take up to 1 MiB). */
   memoryBudgetBytes?: number;
   /** Called before each read of the maps: pass 1 of `passes` and so on (`passes` is 0 while unknown). */
   onPass?: (pass: number, passes: number) => void;
@@ -51,15 +56,17 @@ export interface SweepReport {
 
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
 const LOW = 65536;
-const SPARSE_MAX = 16384; // a bucket with more pixels than this gets dense counters
 const TWO32 = 4294967296;
+const SORT_BELOW = 4096; // buckets with fewer normal pixels sort them instead of counting 65,536 bins
 
 interface Group {
   his: number[];
   dense: boolean[];
-  counts: number[];
+  neg: number[];
+  pos: number[];
   denseBuckets: number;
-  sparseEntries: number;
+  negEntries: number;
+  posEntries: number;
 }
 
 function nonFinite(map: ScoreMap, index: number, i: number): SpotdiffError {
@@ -70,13 +77,18 @@ function nonFinite(map: ScoreMap, index: number, i: number): SpotdiffError {
   );
 }
 
+function changedSource(): SpotdiffError {
+  return new SpotdiffError('ERR_BAD_INPUT', 'the map source gave different maps on a later pass; exact pixel metrics read the maps more than once and need the same maps each time');
+}
+
 function bitsOf(scores: Float32Array): Uint32Array {
   return new Uint32Array(scores.buffer, scores.byteOffset, scores.length);
 }
 
-/** Pass 1: pixel counts per high bucket, class totals and region count. */
+/** Pass 1: normal and defect pixel counts per bucket, class totals and region count. */
 async function countBuckets(source: MapSource, regions: Connectivity | null) {
-  const total = new Float64Array(LOW);
+  const neg = new Float64Array(LOW);
+  const pos = new Float64Array(LOW);
   const totals: SweepTotals = { maps: 0, pixels: 0, positives: 0, negatives: 0, regions: 0 };
   for await (const map of source()) {
     checkMapShape(map, totals.maps);
@@ -88,8 +100,10 @@ async function countBuckets(source: MapSource, regions: Connectivity | null) {
       const b = bits[i] as number;
       if (isNonFiniteBits(b)) throw nonFinite(map, totals.maps, i);
       const hi = keyOfBits(b) >>> 16;
-      total[hi] = (total[hi] as number) + 1;
-      if (mask !== null && mask[i] !== 0) positives++;
+      if (mask !== null && mask[i] !== 0) {
+        pos[hi] = (pos[hi] as number) + 1;
+        positives++;
+      } else neg[hi] = (neg[hi] as number) + 1;
     }
     if (regions !== null && mask !== null && positives > 0) totals.regions += labelComponents(mask, map.width, map.height, regions).count;
     totals.maps++;
@@ -97,33 +111,49 @@ async function countBuckets(source: MapSource, regions: Connectivity | null) {
     totals.positives += positives;
     totals.negatives += n - positives;
   }
-  return { total, totals };
+  return { neg, pos, totals };
 }
 
 /** Packs the non-empty buckets, highest first, into groups that fit the budget. */
-function planGroups(total: Float64Array, budget: number, denseBytes: number): Group[] {
+function planGroups(neg: Float64Array, pos: Float64Array, budget: number, denseBytes: number): Group[] {
   const groups: Group[] = [];
   let g: Group | null = null;
   let used = 0;
   for (let hi = LOW - 1; hi >= 0; hi--) {
-    const count = total[hi] as number;
-    if (count === 0) continue;
-    if (count > 0xffffffff) throw new SpotdiffError('ERR_BAD_INPUT', `more than 2^32 pixels share one score bucket; split the maps into smaller sets`);
-    const dense = count > SPARSE_MAX;
-    const cost = dense ? denseBytes : 8 * count;
-    if (g === null || used + cost > budget) {
-      g = { his: [], dense: [], counts: [], denseBuckets: 0, sparseEntries: 0 };
+    const q = neg[hi] as number;
+    const p = pos[hi] as number;
+    if (q === 0 && p === 0) continue;
+    if (q + p > 0xffffffff) throw new SpotdiffError('ERR_BAD_INPUT', 'more than 2^32 pixels share one score bucket; split the maps into smaller sets');
+    const entryBytes = 2 * q + 8 * p;
+    const dense = entryBytes > denseBytes;
+    const cost = dense ? denseBytes : entryBytes;
+    if (g === null || (used > 0 && used + cost > budget)) {
+      g = { his: [], dense: [], neg: [], pos: [], denseBuckets: 0, negEntries: 0, posEntries: 0 };
       groups.push(g);
       used = 0;
     }
     g.his.push(hi);
     g.dense.push(dense);
-    g.counts.push(count);
+    g.neg.push(q);
+    g.pos.push(p);
     if (dense) g.denseBuckets++;
-    else g.sparseEntries += count;
+    else {
+      g.negEntries += q;
+      g.posEntries += p;
+    }
     used += cost;
   }
   return groups;
+}
+
+/** Reusable storage, sized for the largest group. */
+interface Storage {
+  densePos: Uint32Array;
+  denseNeg: Uint32Array;
+  denseWeight: Float64Array | null;
+  negLow: Uint16Array; // normal pixels: low 16 bits
+  posEntry: Float64Array; // defect pixels: low * 2^32 + region size (1 without regions)
+  bins: Uint32Array; // one bucket's normal counts, 65,536 bins
 }
 
 /**
@@ -132,126 +162,167 @@ function planGroups(total: Float64Array, budget: number, denseBytes: number): Gr
  */
 export async function sweepPixels(source: MapSource, options: SweepOptions, begin: (totals: SweepTotals) => ThresholdSink): Promise<SweepReport> {
   const regions = options.regions ?? null;
-  const budget = Math.max(options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET, 1024 * 1024);
+  const budget = Math.min(Math.max(options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET, 64 * 1024), 4 * 1024 ** 3);
   const weighted = regions !== null;
   options.onPass?.(1, 0);
-  const { total, totals } = await countBuckets(source, regions);
+  const { neg, pos, totals } = await countBuckets(source, regions);
   if (totals.maps === 0) throw new SpotdiffError('ERR_BAD_INPUT', 'no maps given: pixel metrics need at least one map with its mask');
   const sink = begin(totals);
 
-  const groups = planGroups(total, budget, LOW * (8 + (weighted ? 8 : 0)));
-  const maxDense = Math.max(0, ...groups.map((g) => g.denseBuckets));
-  const maxSparse = Math.max(0, ...groups.map((g) => g.sparseEntries));
-  // One set of buffers, reused by every group, so the peak is one group's storage.
-  const densePos = new Uint32Array(maxDense * LOW);
-  const denseNeg = new Uint32Array(maxDense * LOW);
-  const denseWeight = weighted ? new Float64Array(maxDense * LOW) : null;
-  const sparse = new Float64Array(maxSparse);
-  const slotOf = new Int32Array(LOW);
-
+  const groups = planGroups(neg, pos, budget, LOW * (8 + (weighted ? 8 : 0)));
+  const maxOf = (f: (g: Group) => number): number => Math.max(0, ...groups.map(f));
+  const dense = maxOf((g) => g.denseBuckets) * LOW;
+  const store: Storage = {
+    densePos: new Uint32Array(dense),
+    denseNeg: new Uint32Array(dense),
+    denseWeight: weighted ? new Float64Array(dense) : null,
+    negLow: new Uint16Array(maxOf((g) => g.negEntries)),
+    posEntry: new Float64Array(maxOf((g) => g.posEntries)),
+    bins: new Uint32Array(LOW),
+  };
   for (let gi = 0; gi < groups.length; gi++) {
-    const g = groups[gi] as Group;
     options.onPass?.(gi + 2, groups.length + 1);
-    const slots = g.his.length;
-    // Per slot: dense block index (>= 0), or -1 for sparse storage with fill pointer / end.
-    const denseIndex = new Int32Array(slots);
-    const fill = new Int32Array(slots);
-    const end = new Int32Array(slots);
-    slotOf.fill(-1);
-    let d = 0;
-    let s = 0;
-    for (let j = 0; j < slots; j++) {
-      slotOf[g.his[j] as number] = j;
-      if (g.dense[j]) {
-        denseIndex[j] = d++;
-      } else {
-        denseIndex[j] = -1;
-        fill[j] = s;
-        s += g.counts[j] as number;
-        end[j] = s;
-      }
-    }
-    densePos.fill(0, 0, d * LOW);
-    denseNeg.fill(0, 0, d * LOW);
-    denseWeight?.fill(0, 0, d * LOW);
-
-    let mapIndex = 0;
-    let pixels = 0;
-    for await (const map of source()) {
-      checkMapShape(map, mapIndex);
-      pixels += map.scores.length;
-      const bits = bitsOf(map.scores);
-      const mask = map.mask;
-      const comps = weighted && mask !== null ? labelComponents(mask, map.width, map.height, regions) : null;
-      const labels = comps?.labels;
-      const sizes = comps?.sizes;
-      const n = bits.length;
-      for (let i = 0; i < n; i++) {
-        const b = bits[i] as number;
-        if (isNonFiniteBits(b)) throw nonFinite(map, mapIndex, i);
-        const key = keyOfBits(b);
-        const j = slotOf[key >>> 16] as number;
-        if (j < 0) continue;
-        const low = key & 0xffff;
-        const positive = mask !== null && mask[i] !== 0;
-        const dj = denseIndex[j] as number;
-        if (dj >= 0) {
-          const k = dj * LOW + low;
-          if (positive) {
-            densePos[k] = (densePos[k] as number) + 1;
-            if (denseWeight !== null) denseWeight[k] = (denseWeight[k] as number) + 1 / (sizes![labels![i] as number] as number);
-          } else denseNeg[k] = (denseNeg[k] as number) + 1;
-        } else {
-          const at = fill[j] as number;
-          if (at >= (end[j] as number)) throw changedSource();
-          // Entry: low bits above, then 0 for a normal pixel, else the region size (1 without regions).
-          sparse[at] = low * TWO32 + (positive ? (weighted ? (sizes![labels![i] as number] as number) : 1) : 0);
-          fill[j] = at + 1;
-        }
-      }
-      mapIndex++;
-    }
-    for (let j = 0; j < slots; j++) if (denseIndex[j] < 0 && fill[j] !== end[j]) throw changedSource();
-    if (mapIndex !== totals.maps || pixels !== totals.pixels) throw changedSource();
-
-    for (let j = 0; j < slots; j++) {
-      const base = (g.his[j] as number) * LOW;
-      const dj = denseIndex[j] as number;
-      if (dj >= 0) {
-        const off = dj * LOW;
-        for (let low = LOW - 1; low >= 0; low--) {
-          const p = densePos[off + low] as number;
-          const q = denseNeg[off + low] as number;
-          if (p !== 0 || q !== 0) sink.add(valueOfKey(base + low), p, q, denseWeight === null ? p : (denseWeight[off + low] as number));
-        }
-      } else {
-        const start = (end[j] as number) - (g.counts[j] as number);
-        const entries = sparse.subarray(start, end[j]).sort();
-        let i = entries.length - 1;
-        while (i >= 0) {
-          const low = Math.floor((entries[i] as number) / TWO32);
-          let p = 0;
-          let q = 0;
-          let w = 0;
-          for (; i >= 0; i--) {
-            const e = entries[i] as number;
-            const l = Math.floor(e / TWO32);
-            if (l !== low) break;
-            const size = e - l * TWO32;
-            if (size === 0) q++;
-            else {
-              p++;
-              w += 1 / size;
-            }
-          }
-          sink.add(valueOfKey(base + low), p, q, weighted ? w : p);
-        }
-      }
-    }
+    await sweepGroup(source, groups[gi] as Group, totals, regions, store, sink);
   }
   return { totals, passes: groups.length + 1 };
 }
 
-function changedSource(): SpotdiffError {
-  return new SpotdiffError('ERR_BAD_INPUT', 'the map source gave different maps on a later pass; exact pixel metrics read the maps more than once and need the same maps each time');
+/** One read of the maps that fills one group's storage, then the group's sweep. */
+async function sweepGroup(source: MapSource, g: Group, totals: SweepTotals, regions: Connectivity | null, store: Storage, sink: ThresholdSink): Promise<void> {
+  const slots = g.his.length;
+  const slotOf = new Int32Array(LOW).fill(-1);
+  // Per slot: dense block index (>= 0) or -1; where its entries start, and the fill pointers.
+  const denseIndex = new Int32Array(slots).fill(-1);
+  const negStart = new Float64Array(slots);
+  const posStart = new Float64Array(slots);
+  let d = 0;
+  let negAt = 0;
+  let posAt = 0;
+  for (let j = 0; j < slots; j++) {
+    slotOf[g.his[j] as number] = j;
+    if (g.dense[j]) denseIndex[j] = d++;
+    else {
+      negStart[j] = negAt;
+      posStart[j] = posAt;
+      negAt += g.neg[j] as number;
+      posAt += g.pos[j] as number;
+    }
+  }
+  const negFill = negStart.slice();
+  const posFill = posStart.slice();
+  const { densePos, denseNeg, denseWeight, negLow, posEntry } = store;
+  densePos.fill(0, 0, d * LOW);
+  denseNeg.fill(0, 0, d * LOW);
+  denseWeight?.fill(0, 0, d * LOW);
+
+  let maps = 0;
+  let pixels = 0;
+  for await (const map of source()) {
+    checkMapShape(map, maps);
+    const bits = bitsOf(map.scores);
+    const mask = map.mask;
+    const comps = regions !== null && mask !== null ? labelComponents(mask, map.width, map.height, regions) : null;
+    const labels = comps?.labels;
+    const sizes = comps?.sizes;
+    const n = bits.length;
+    pixels += n;
+    for (let i = 0; i < n; i++) {
+      const key = keyOfBits(bits[i] as number);
+      const j = slotOf[key >>> 16] as number;
+      if (j < 0) continue;
+      const low = key & 0xffff;
+      const dj = denseIndex[j] as number;
+      if (mask !== null && mask[i] !== 0) {
+        const size = sizes === undefined ? 1 : (sizes[labels![i] as number] as number);
+        if (dj >= 0) {
+          const k = dj * LOW + low;
+          densePos[k] = (densePos[k] as number) + 1;
+          if (denseWeight !== null) denseWeight[k] = (denseWeight[k] as number) + 1 / size;
+        } else {
+          posEntry[posFill[j] as number] = low * TWO32 + size;
+          posFill[j] = (posFill[j] as number) + 1;
+        }
+      } else if (dj >= 0) {
+        const k = dj * LOW + low;
+        denseNeg[k] = (denseNeg[k] as number) + 1;
+      } else {
+        negLow[negFill[j] as number] = low;
+        negFill[j] = (negFill[j] as number) + 1;
+      }
+    }
+    maps++;
+  }
+  if (maps !== totals.maps || pixels !== totals.pixels) throw changedSource();
+  for (let j = 0; j < slots; j++) {
+    if ((denseIndex[j] as number) < 0 && (negFill[j] !== (negStart[j] as number) + (g.neg[j] as number) || posFill[j] !== (posStart[j] as number) + (g.pos[j] as number))) {
+      throw changedSource();
+    }
+  }
+
+  for (let j = 0; j < slots; j++) {
+    const base = (g.his[j] as number) * LOW;
+    const dj = denseIndex[j] as number;
+    if (dj >= 0) {
+      const off = dj * LOW;
+      for (let low = LOW - 1; low >= 0; low--) {
+        const p = densePos[off + low] as number;
+        const q = denseNeg[off + low] as number;
+        if (p !== 0 || q !== 0) sink.add(valueOfKey(base + low), p, q, denseWeight === null ? p : (denseWeight[off + low] as number));
+      }
+    } else {
+      const negs = negLow.subarray(negStart[j] as number, (negStart[j] as number) + (g.neg[j] as number));
+      const poss = posEntry.subarray(posStart[j] as number, (posStart[j] as number) + (g.pos[j] as number));
+      emitBucket(base, negs, poss, store.bins, regions !== null, sink);
+    }
+  }
+}
+
+/**
+ * Resolves one bucket: normal pixels' low bits (counted in 65,536 bins, or sorted when few) and
+ * defect pixels' entries (sorted), merged from the highest low value down.
+ */
+function emitBucket(base: number, negs: Uint16Array, poss: Float64Array, bins: Uint32Array, weighted: boolean, sink: ThresholdSink): void {
+  poss.sort();
+  let pi = poss.length - 1;
+  const useBins = negs.length >= SORT_BELOW;
+  let ni = negs.length - 1;
+  if (useBins) for (let i = 0; i < negs.length; i++) bins[negs[i] as number] = (bins[negs[i] as number] as number) + 1;
+  else negs.sort();
+  // The next low value, descending, among the normal pixels still to emit (-1: none left).
+  let nextBin = LOW - 1;
+  const nextNegLow = (): number => {
+    if (!useBins) return ni >= 0 ? (negs[ni] as number) : -1;
+    while (nextBin >= 0 && bins[nextBin] === 0) nextBin--;
+    return nextBin;
+  };
+  for (;;) {
+    const nl = nextNegLow();
+    const pl = pi >= 0 ? Math.floor((poss[pi] as number) / TWO32) : -1;
+    const low = Math.max(nl, pl);
+    if (low < 0) break;
+    let q = 0;
+    if (nl === low) {
+      if (useBins) {
+        q = bins[low] as number;
+        bins[low] = 0; // leave the bins zeroed for the next bucket
+        nextBin--;
+      } else {
+        while (ni >= 0 && negs[ni] === low) {
+          q++;
+          ni--;
+        }
+      }
+    }
+    let p = 0;
+    let w = 0;
+    while (pi >= 0) {
+      const e = poss[pi] as number;
+      const l = Math.floor(e / TWO32);
+      if (l !== low) break;
+      p++;
+      w += 1 / (e - l * TWO32);
+      pi--;
+    }
+    sink.add(valueOfKey(base + low), p, q, weighted ? w : p);
+  }
 }
