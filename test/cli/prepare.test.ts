@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { splitCsvText, tinyJpeg, writeRawTree, type RawRow } from '../data/visa/raw-tree.js';
 import { listFiles } from '../data/visa/tree-files.js';
+import { scratchDir } from '../data/visa/scratch.js';
 import { runCli } from './run-cli.js';
 
 test('spotdiff prepare: usage errors exit 2', async () => {
@@ -36,7 +37,7 @@ test('spotdiff prepare --json: counts per object, split and label; errors exit 1
 });
 
 test('a run killed mid-copy leaves only complete files; the next run finishes the job', async () => {
-  const dir = tempDir();
+  const dir = scratchDir();
   const root = join(dir, 'VisA');
   const total = 3000;
   const jpeg = await tinyJpeg(90, 32);
@@ -51,9 +52,9 @@ test('a run killed mid-copy leaves only complete files; the next run finishes th
   await writeFile(join(root, 'split_csv', '1cls.csv'), splitCsvText(rows));
   const out = join(dir, 'out');
   const good = join(out, '1cls', 'obj', 'train', 'good');
-  const args = ['prepare', '--split-type', '1cls', '--data-folder', root, '--save-folder', out, '--concurrency', '1', '--quiet'];
+  const args = ['prepare', '--split-type', '1cls', '--data-folder', root, '--save-folder', out, '--quiet'];
 
-  const killed = await runCli(args, (child) => {
+  const killed = await runCli([...args, '--concurrency', '1'], (child) => {
     const poll = setInterval(() => {
       readdir(good).then(
         (names) => {

@@ -1,12 +1,12 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { prepareVisa } from '../../../src/data/visa/prepare.js';
 import { mapLimit } from '../../../src/data/visa/parallel.js';
-import { sharedVisa, tempDir } from '../../helpers/tmp.js';
+import { sharedVisa } from '../../helpers/tmp.js';
+import { scratchDir } from './scratch.js';
 import { classIdPng, maskIds, SPLIT_TYPE_NAMES, tinyJpeg } from './raw-tree.js';
 
 /**
@@ -35,20 +35,6 @@ async function officialLines(type: string): Promise<CsvLine[]> {
       const [object, split, label, image, mask] = l.split(',') as [string, string, string, string, string];
       return { object, split, label, image, mask };
     });
-}
-
-/**
- * Tens of thousands of tiny files: in memory (/dev/shm) where there is one, because creating
- * and deleting them on a disk mounted with discard takes minutes and tests nothing here.
- */
-function scratchDir(): string {
-  try {
-    const dir = mkdtempSync('/dev/shm/spotdiff-test-');
-    after(() => rmSync(dir, { recursive: true, force: true }));
-    return dir;
-  } catch {
-    return tempDir();
-  }
 }
 
 function key(...parts: string[]): string {
