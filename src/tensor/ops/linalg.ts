@@ -3,6 +3,7 @@ import { op } from './call.js';
 import { SpotdiffError } from '../../util/errors.js';
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank === 0 || b.rank === 0) throw new SpotdiffError('ERR_SHAPE', `matmul: both operands need at least 1 dimension, got [${a.shape.join(', ')}] @ [${b.shape.join(', ')}] (use mul for scalars)`);
   const k1 = a.shape[a.rank - 1];
   const k2 = b.rank === 1 ? b.shape[0] : b.shape[b.rank - 2];
   if (k1 !== k2) throw new SpotdiffError('ERR_SHAPE', `matmul: [${a.shape.join(', ')}] @ [${b.shape.join(', ')}]: inner sizes ${k1} and ${k2} differ`);
