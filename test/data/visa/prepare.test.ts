@@ -5,6 +5,7 @@ import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { prepareVisa } from '../../../src/data/visa/prepare.js';
+import { readPrepared } from '../../../src/data/datasets/prepared.js';
 import { isSpotdiffError } from '../../../src/util/errors.js';
 import { pythonJson } from '../../helpers/python.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -95,6 +96,12 @@ test('each split type gives the official layout: same files, same image bytes, m
     // The official script creates these folders for every object, empty or not.
     const folders = splitType === '1cls' ? ['train/good', 'test/good', 'test/bad', 'ground_truth/bad'] : ['train/good', 'train/bad', 'test/good', 'test/bad', 'ground_truth/train/bad', 'ground_truth/test/bad'];
     for (const f of folders) assert.ok((await stat(join(save, splitType, 'pcb1', f))).isDirectory(), f);
+    // The project's prepared-layout reader finds every image, and a mask for every anomaly.
+    const dataset = await readPrepared(join(save, splitType));
+    assert.equal(dataset.samples.length, tree.rows[splitType].length);
+    const anomalies1 = dataset.samples.filter((x) => x.label === 'anomaly');
+    assert.equal(anomalies1.length, tree.rows[splitType].filter((r) => r.label === 'anomaly' && (splitType !== '1cls' || r.split === 'test')).length);
+    assert.ok(anomalies1.every((x) => x.mask !== null));
   }
 });
 
