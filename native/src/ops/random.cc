@@ -46,8 +46,11 @@ SPOTDIFF_OP(kaiming_uniform_) {
   at::NoGradGuard ng;
   at::Tensor& w = a.tensor(0);
   auto [fin, fout] = fans(w);
+  TORCH_CHECK(a.str(2) == "fan_in" || a.str(2) == "fan_out", "mode must be fan_in or fan_out, got ", a.str(2));
   double fan = a.str(2) == "fan_in" ? fin : fout;
-  double bound = std::sqrt(3.0) * gain(a.str(3), a.f64(1)) / std::sqrt(fan);
+  // torch.nn.init's order of float64 steps (std first), so the bound matches bit for bit.
+  double std = gain(a.str(3), a.f64(1)) / std::sqrt(fan);
+  double bound = std::sqrt(3.0) * std;
   w.uniform_(-bound, bound);
   return a.outVoid();
 }
@@ -55,6 +58,7 @@ SPOTDIFF_OP(kaiming_normal_) {
   at::NoGradGuard ng;
   at::Tensor& w = a.tensor(0);
   auto [fin, fout] = fans(w);
+  TORCH_CHECK(a.str(2) == "fan_in" || a.str(2) == "fan_out", "mode must be fan_in or fan_out, got ", a.str(2));
   double fan = a.str(2) == "fan_in" ? fin : fout;
   w.normal_(0, gain(a.str(3), a.f64(1)) / std::sqrt(fan));
   return a.outVoid();
@@ -62,3 +66,5 @@ SPOTDIFF_OP(kaiming_normal_) {
 // The bound torch.nn.Linear / Conv2d use for their bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) of the weight's fan_in.
 SPOTDIFF_OP(fan_in) { return a.outNumber(fans(a.tensor(0)).first); }
 SPOTDIFF_OP(dropout) { return a.out(at::dropout(a.tensor(0), a.f64(1), a.flag(2))); }
+// feature_dropout(x, p, training): whole channels at once (F.dropout2d on [N,C,H,W]).
+SPOTDIFF_OP(feature_dropout) { return a.out(at::feature_dropout(a.tensor(0), a.f64(1), a.flag(2))); }

@@ -10,7 +10,8 @@ export interface TensorOptions {
   device?: Device;
 }
 
-function checkShape(shape: readonly number[]): void {
+/** Every size a non-negative integer (libtorch would read -1 or 2.5 in its own way). */
+export function checkShape(shape: readonly number[]): void {
   for (const s of shape) {
     if (!Number.isInteger(s) || s < 0) throw new SpotdiffError('ERR_SHAPE', `invalid shape [${shape.join(', ')}]`);
   }
