@@ -95,8 +95,9 @@ export interface ScoreImage {
 export async function readScoreFile(path: string): Promise<ScoreImage> {
   if (splitExt(path)[1] === 'npy') {
     const arr = await readNpy(path);
-    const dims = arr.shape.filter((d, i) => !(d === 1 && arr.shape.length === 3 && (i === 0 || i === 2)));
-    if (arr.shape.length < 2 || arr.shape.length > 3 || dims.length !== 2) {
+    const s = arr.shape;
+    const dims = s.length === 2 ? s : s.length === 3 && s[0] === 1 ? s.slice(1) : s.length === 3 && s[2] === 1 ? s.slice(0, 2) : [];
+    if (dims.length !== 2) {
       throw new SpotdiffError('ERR_SHAPE', `${path}: a map must be H×W (or 1×H×W, H×W×1), got shape (${arr.shape.join(', ')})`);
     }
     const [height, width] = dims as [number, number];
