@@ -48,12 +48,6 @@ export interface SweepTotals {
   regions: number;
 }
 
-export interface SweepReport {
-  totals: SweepTotals;
-  /** Reads of the maps: 1 + the number of groups. */
-  passes: number;
-}
-
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
 const LOW = 65536;
 const TWO32 = 4294967296;
@@ -156,26 +150,38 @@ interface Storage {
   bins: Uint32Array; // one bucket's normal counts, 65,536 bins
 }
 
+/** What pass 1 found: the totals, and the per-bucket counts the later passes are planned from. */
+export interface PixelBucketCounts {
+  totals: SweepTotals;
+  readonly source: MapSource;
+  readonly options: SweepOptions;
+  readonly neg: Float64Array;
+  readonly pos: Float64Array;
+}
+
+/** Pass 1 over the maps: validates them and counts pixels per bucket. */
+export async function countPixelBuckets(source: MapSource, options: SweepOptions = {}): Promise<PixelBucketCounts> {
+  options.onPass?.(1, 0);
+  const { neg, pos, totals } = await countBuckets(source, options.regions ?? null);
+  if (totals.maps === 0) throw new SpotdiffError('ERR_BAD_INPUT', 'no maps given: pixel metrics need at least one map with its mask');
+  return { totals, source, options, neg, pos };
+}
+
 /**
- * Streams the distinct scores of all pixels, highest first, into the sink that `begin` returns
- * once the totals are known (it may throw, e.g. when a class is missing).
+ * The later passes: streams the distinct scores of all pixels, highest first, into `sink`.
+ * Returns how many reads of the maps the whole computation took (pass 1 included).
  */
-export async function sweepPixels(source: MapSource, options: SweepOptions, begin: (totals: SweepTotals) => ThresholdSink): Promise<SweepReport> {
+export async function sweepPixelBuckets(counts: PixelBucketCounts, sink: ThresholdSink): Promise<number> {
+  const { source, options, neg, pos, totals } = counts;
   const regions = options.regions ?? null;
   const budget = Math.min(Math.max(options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET, 64 * 1024), 4 * 1024 ** 3);
-  const weighted = regions !== null;
-  options.onPass?.(1, 0);
-  const { neg, pos, totals } = await countBuckets(source, regions);
-  if (totals.maps === 0) throw new SpotdiffError('ERR_BAD_INPUT', 'no maps given: pixel metrics need at least one map with its mask');
-  const sink = begin(totals);
-
-  const groups = planGroups(neg, pos, budget, LOW * (8 + (weighted ? 8 : 0)));
+  const groups = planGroups(neg, pos, budget, LOW * (8 + (regions !== null ? 8 : 0)));
   const maxOf = (f: (g: Group) => number): number => Math.max(0, ...groups.map(f));
   const dense = maxOf((g) => g.denseBuckets) * LOW;
   const store: Storage = {
     densePos: new Uint32Array(dense),
     denseNeg: new Uint32Array(dense),
-    denseWeight: weighted ? new Float64Array(dense) : null,
+    denseWeight: regions !== null ? new Float64Array(dense) : null,
     negLow: new Uint16Array(maxOf((g) => g.negEntries)),
     posEntry: new Float64Array(maxOf((g) => g.posEntries)),
     bins: new Uint32Array(LOW),
@@ -184,7 +190,7 @@ export async function sweepPixels(source: MapSource, options: SweepOptions, begi
     options.onPass?.(gi + 2, groups.length + 1);
     await sweepGroup(source, groups[gi] as Group, totals, regions, store, sink);
   }
-  return { totals, passes: groups.length + 1 };
+  return groups.length + 1;
 }
 
 /** One read of the maps that fills one group's storage, then the group's sweep. */

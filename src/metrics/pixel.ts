@@ -2,7 +2,7 @@ import { requireBothClasses } from './binary.js';
 import type { Connectivity } from './components.js';
 import { CurveAccumulator, type CurveMetrics, type PrCurve, type RocCurve } from './curve-accumulator.js';
 import { OfficialThresholdCollector, countAboveThresholds, officialCurve, type OfficialPixelMetrics } from './official-pixel.js';
-import { sweepPixels, type SweepTotals } from './pixel-sweep.js';
+import { countPixelBuckets, sweepPixelBuckets } from './pixel-sweep.js';
 import { ProAccumulator } from './pro.js';
 import type { MapSource } from './score-map.js';
 import type { ThresholdSink } from './threshold-sink.js';
@@ -53,53 +53,34 @@ function fanOut(sinks: ThresholdSink[]): ThresholdSink {
 export async function pixelMetrics(source: MapSource, options: PixelMetricsOptions = {}): Promise<PixelMetrics> {
   const auproOptions = options.aupro === false ? null : { fprLimit: options.aupro?.fprLimit ?? 0.3, connectivity: options.aupro?.connectivity ?? 8 };
   const curvePoints = options.curvePoints ?? 1000;
-  let curve: CurveAccumulator | null = null;
-  let pro: ProAccumulator | null = null;
-  let collector: OfficialThresholdCollector | null = null;
-  let totals: SweepTotals | null = null;
-
-  const report = await sweepPixels(
-    source,
-    { regions: auproOptions?.connectivity ?? null, memoryBudgetBytes: options.memoryBudgetBytes, onPass: options.onPass },
-    (t) => {
-      requireBothClasses(t.positives, t.negatives, 'the ground truth (all masks)');
-      totals = t;
-      curve = new CurveAccumulator(t.positives, t.negatives, { curve: curvePoints > 0 ? curvePoints : 'none' });
-      const sinks: ThresholdSink[] = [curve];
-      if (auproOptions) {
-        pro = new ProAccumulator(t.negatives, t.regions, auproOptions.fprLimit, curvePoints);
-        sinks.push(pro);
-      }
-      if (options.official) {
-        collector = new OfficialThresholdCollector(t.positives);
-        sinks.push(collector);
-      }
-      return fanOut(sinks);
-    },
-  );
-  // Assigned in the callback above; TypeScript cannot see that.
-  const acc = curve as unknown as CurveAccumulator;
-  const proAcc = pro as ProAccumulator | null;
-  const coll = collector as OfficialThresholdCollector | null;
-  const tot = totals as unknown as SweepTotals;
+  const counts = await countPixelBuckets(source, { regions: auproOptions?.connectivity ?? null, memoryBudgetBytes: options.memoryBudgetBytes, onPass: options.onPass });
+  const totals = counts.totals;
+  requireBothClasses(totals.positives, totals.negatives, 'the ground truth (all masks)');
+  const curve = new CurveAccumulator(totals.positives, totals.negatives, { curve: curvePoints > 0 ? curvePoints : 'none' });
+  const pro = auproOptions ? new ProAccumulator(totals.negatives, totals.regions, auproOptions.fprLimit, curvePoints) : null;
+  const collector = options.official ? new OfficialThresholdCollector(totals.positives) : null;
+  const sinks: ThresholdSink[] = [curve];
+  if (pro) sinks.push(pro);
+  if (collector) sinks.push(collector);
+  let passes = await sweepPixelBuckets(counts, fanOut(sinks));
 
   let official: OfficialPixelMetrics | null = null;
-  if (coll !== null) {
-    const thresholds = coll.thresholds();
-    options.onPass?.(report.passes + 1, report.passes + 1);
-    const counts = await countAboveThresholds(source, thresholds);
-    official = officialCurve(thresholds, counts.above, counts.aboveNeg, tot.positives, tot.negatives);
+  if (collector !== null) {
+    const thresholds = collector.thresholds();
+    options.onPass?.(++passes, passes);
+    const above = await countAboveThresholds(source, thresholds);
+    official = officialCurve(thresholds, above.above, above.aboveNeg, totals.positives, totals.negatives);
   }
   return {
-    ...acc.metrics(),
-    ...acc.curves(),
-    aupro: proAcc?.value() ?? null,
+    ...curve.metrics(),
+    ...curve.curves(),
+    aupro: pro?.value() ?? null,
     auproFprLimit: auproOptions?.fprLimit ?? null,
-    maps: tot.maps,
-    pixels: tot.pixels,
-    regions: auproOptions ? tot.regions : null,
-    passes: report.passes + (official ? 1 : 0),
-    pro: proAcc && curvePoints > 0 ? proAcc.curve() : null,
+    maps: totals.maps,
+    pixels: totals.pixels,
+    regions: auproOptions ? totals.regions : null,
+    passes,
+    pro: pro && curvePoints > 0 ? pro.curve() : null,
     official,
   };
 }
