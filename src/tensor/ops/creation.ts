@@ -1,8 +1,8 @@
 import { native, type HostArray } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { op } from './call.js';
-import { dtypeOfHostArray, type DType } from '../dtype.js';
-import { getDefaultDevice, type Device } from '../device.js';
+import { dtypeOfHostArray, DTYPES, type DType } from '../dtype.js';
+import { getDefaultDevice, resolveDevice, type Device } from '../device.js';
 import { SpotdiffError } from '../../util/errors.js';
 
 export interface TensorOptions {
@@ -22,24 +22,57 @@ export function checkShape(shape: readonly number[]): void {
  * typed array keeps its dtype unless told (a Uint8Array with dtype 'bool' becomes bool).
  */
 export function tensor(values: HostArray | readonly number[], shape?: readonly number[], opts: TensorOptions = {}): Tensor {
-  const host: HostArray = Array.isArray(values) ? Float32Array.from(values as readonly number[]) : (values as HostArray);
+  const host = hostArrayOf(values, opts.dtype);
   const dims = shape ?? [host.length];
   checkShape(dims);
   const numel = dims.reduce((a, b) => a * b, 1);
   if (numel !== host.length) {
     throw new SpotdiffError('ERR_SHAPE', `${host.length} values cannot fill shape [${dims.join(', ')}] (${numel} elements)`);
   }
-  const dtype = opts.dtype ?? dtypeOfHostArray(host);
-  return new Tensor(native.fromData(host, dims, dtype, opts.device ?? getDefaultDevice()));
+  const dtype = opts.dtype === undefined ? dtypeOfHostArray(host) : checkDType(opts.dtype);
+  const device = optionsDevice(opts);
+  try {
+    return new Tensor(native.fromData(host, dims, dtype, device));
+  } catch (e) {
+    throw new SpotdiffError('ERR_TORCH', `tensor(${host.constructor.name}, [${dims.join(', ')}], ${dtype}, ${device}): ${(e as Error).message}`, { cause: e });
+  }
 }
+
+// A plain array goes through float32 only when float32 is wanted: integers above 2^24 and
+// float64 values would lose digits, and float16 would be rounded twice.
+function hostArrayOf(values: HostArray | readonly number[], dtype: DType | undefined): HostArray {
+  if (Array.isArray(values)) {
+    return dtype === undefined || dtype === 'float32' ? Float32Array.from(values as readonly number[]) : Float64Array.from(values as readonly number[]);
+  }
+  if (values instanceof Uint8ClampedArray) return new Uint8Array(values.buffer, values.byteOffset, values.length);
+  const ok = [Float32Array, Float64Array, Int32Array, Int16Array, Int8Array, Uint8Array, BigInt64Array].some((k) => values instanceof k);
+  if (!ok) {
+    const what = (values as object | null)?.constructor?.name ?? String(values);
+    throw new SpotdiffError('ERR_BAD_INPUT', `tensor: cannot read values from ${what} (use a number array or a Float32/Float64/Int32/Int16/Int8/Uint8/BigInt64 array)`);
+  }
+  return values as HostArray;
+}
+
+/** A known dtype name, or ERR_BAD_INPUT listing them. */
+export function checkDType(dtype: string): DType {
+  if (!(DTYPES as readonly string[]).includes(dtype)) {
+    throw new SpotdiffError('ERR_BAD_INPUT', `unknown dtype "${dtype}" (use ${DTYPES.join(', ')})`);
+  }
+  return dtype as DType;
+}
+
+/** The options' dtype (validated) or the fallback. */
+export const optionsDType = (o: TensorOptions, fallback: DType = 'float32'): DType => (o.dtype === undefined ? fallback : checkDType(o.dtype));
+/** The options' device (validated: cpu, cuda, cuda:N or auto) or the default device. */
+export const optionsDevice = (o: TensorOptions): Device => resolveDevice(o.device ?? getDefaultDevice());
 
 /** A 0-d tensor holding one number. */
 export function scalar(value: number, opts: TensorOptions = {}): Tensor {
   return tensor(Float64Array.of(value), [], { dtype: opts.dtype ?? 'float32', device: opts.device });
 }
 
-const dt = (o: TensorOptions): DType => o.dtype ?? 'float32';
-const dev = (o: TensorOptions): Device => o.device ?? getDefaultDevice();
+const dt = (o: TensorOptions): DType => optionsDType(o);
+const dev = optionsDevice;
 
 export function zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
   checkShape(shape);
@@ -56,7 +89,7 @@ export function full(shape: readonly number[], value: number, opts: TensorOption
 /** [start, end) in steps; int64 by default when every bound is an integer, as torch does. */
 export function arange(start: number, end: number, step = 1, opts: TensorOptions = {}): Tensor {
   const allInt = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
-  return op('arange', start, end, step, opts.dtype ?? (allInt ? 'int64' : 'float32'), dev(opts));
+  return op('arange', start, end, step, optionsDType(opts, allInt ? 'int64' : 'float32'), dev(opts));
 }
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   return op('linspace', start, end, steps, dt(opts), dev(opts));
@@ -71,7 +104,8 @@ export const clone = (t: Tensor): Tensor => op('clone', t);
 export const contiguous = (t: Tensor): Tensor => op('contiguous', t);
 /** The same values cut from the autograd graph. */
 export const detach = (t: Tensor): Tensor => op('detach', t);
-export const toDtype = (t: Tensor, dtype: DType): Tensor => op('to_dtype', t, dtype);
-export const toDevice = (t: Tensor, device: Device): Tensor => op('to_device', t, device);
+export const toDtype = (t: Tensor, dtype: DType): Tensor => op('to_dtype', t, checkDType(dtype));
+/** A copy on another device ('auto' picks CUDA when available); the same tensor's values when already there. */
+export const toDevice = (t: Tensor, device: Device): Tensor => op('to_device', t, resolveDevice(device));
 /** A second owner of the same tensor (shared storage); disposing one leaves the other. */
 export const alias = (t: Tensor): Tensor => op('alias', t);

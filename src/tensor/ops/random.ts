@@ -1,8 +1,7 @@
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { op, opInPlace, opNumber, checkRank, checkFloat } from './call.js';
-import { checkShape, type TensorOptions } from './creation.js';
-import { getDefaultDevice } from '../device.js';
+import { checkShape, optionsDType, optionsDevice, type TensorOptions } from './creation.js';
 import { SpotdiffError } from '../../util/errors.js';
 
 /** Seeds libtorch's generators (CPU and every GPU): the same stream as torch.manual_seed. */
@@ -10,8 +9,8 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
-const dt = (o: TensorOptions) => o.dtype ?? 'float32';
-const dev = (o: TensorOptions) => o.device ?? getDefaultDevice();
+const dt = (o: TensorOptions) => optionsDType(o);
+const dev = optionsDevice;
 
 export function rand(shape: readonly number[], o: TensorOptions = {}): Tensor {
   checkShape(shape);
@@ -24,9 +23,9 @@ export function randn(shape: readonly number[], o: TensorOptions = {}): Tensor {
 /** Integers in [low, high). */
 export function randint(low: number, high: number, shape: readonly number[], o: TensorOptions = {}): Tensor {
   checkShape(shape);
-  return op('randint', low, high, shape, o.dtype ?? 'int64', dev(o));
+  return op('randint', low, high, shape, optionsDType(o, 'int64'), dev(o));
 }
-export const randperm = (n: number, o: TensorOptions = {}): Tensor => op('randperm', n, o.dtype ?? 'int64', dev(o));
+export const randperm = (n: number, o: TensorOptions = {}): Tensor => op('randperm', n, optionsDType(o, 'int64'), dev(o));
 /** 0/1 draws with the given probabilities. */
 export const bernoulli = (probs: Tensor): Tensor => op('bernoulli', probs);
 export const multinomial = (probs: Tensor, n: number, replacement = false): Tensor => op('multinomial', probs, n, replacement);
