@@ -39,11 +39,10 @@ export interface GreedyCoresetOptions {
 interface Block {
   start: number;
   size: number;
-  points: T.Tensor; // [S, k] view
-  squaredNorms: T.Tensor; // [S] view
-  minDist: T.Tensor; // [S]: distance to the nearest applied centre
-  applied: number; // centres 0..applied-1 are reflected in minDist
-  best: number; // max of minDist: exact when applied == selected so far, an upper bound otherwise
+  points: T.Tensor; // [S, k+2] view of [z, ‖z‖², 1]
+  minSquared: T.Tensor; // [S]: squared distance to the nearest applied centre
+  applied: number; // centres 0..applied-1 are reflected in minSquared
+  best: number; // max of minSquared: exact when applied == selected so far, an upper bound otherwise
   bestAt: number;
 }
 
@@ -51,7 +50,8 @@ interface Block {
  * Greedy k-center selection (the official ApproximateGreedyCoresetSampler's loop): each point's
  * distance to the coreset starts as its mean distance to the start points; each step selects
  * the point farthest from the coreset and lowers every distance by the new centre. Distances
- * are Euclidean, computed as sqrt(max(0, ‖a‖² + ‖b‖² − 2a·b)) as the official does.
+ * are Euclidean, from the matrix form ‖a‖² + ‖b‖² − 2a·b as the official computes them; the
+ * running minimum is kept squared (same order, one sqrt less per pair).
  *
  * The official loop reads all N points for every selected centre (a memory-bound N×k
  * matrix-vector product per step). Here the points are split into blocks that are brought up
@@ -59,11 +59,13 @@ interface Block {
  * each step refreshes only the block with the largest bound, applying all its pending centres
  * in one matrix product, until the block with the largest bound is current - its maximum is
  * then the global one. Same selections as the eager loop (up to exact ties and float rounding),
- * a fraction of the memory traffic. Returns indices in selection order.
+ * a fraction of the memory traffic. Points are augmented to [x, ‖x‖², 1] and centres to
+ * [−2c, 1, ‖c‖²] so that one product gives the squared distances. Returns indices in
+ * selection order.
  */
 export function greedyCoreset(points: T.Tensor, o: GreedyCoresetOptions): Int32Array {
   if (points.rank !== 2 || points.dtype !== 'float32') throw new SpotdiffError('ERR_SHAPE', `coreset: points must be float32 [N, k], got ${points.dtype} [${points.shape.join(', ')}]`);
-  const [n, k] = points.shape as [number, number];
+  const n = points.shape[0] as number;
   if (!Number.isInteger(o.count) || o.count < 1 || o.count > n) throw new SpotdiffError('ERR_BAD_INPUT', `coreset: cannot select ${o.count} of ${n} points`);
   if (o.startIndices.length === 0 || o.startIndices.some((i) => !Number.isInteger(i) || i < 0 || i >= n)) {
     throw new SpotdiffError('ERR_BAD_INPUT', `coreset: start indices must be 1 or more indices in [0, ${n})`);
@@ -76,27 +78,24 @@ export function greedyCoreset(points: T.Tensor, o: GreedyCoresetOptions): Int32A
     owned.push(T.keep(t));
     return t;
   };
+  const indexTensor = (idx: ArrayLike<number>): T.Tensor => T.tensor(BigInt64Array.from(Array.from(idx, (v) => BigInt(v))), [idx.length], { device });
   try {
     return T.noGrad(() => {
-      const z = own(T.contiguous(points));
-      const zNorms = own(T.tidy(() => T.sum(T.mul(z, z), 1)));
-      const centres = own(T.zeros([o.count, k], { device }));
-      const centreNorms = own(T.zeros([o.count], { device }));
-      const starts = T.tensor(BigInt64Array.from(o.startIndices, (i) => BigInt(i)), [o.startIndices.length], { device });
-      const startPoints = own(T.indexSelect(z, 0, starts));
-      const startNorms = own(T.indexSelect(zNorms, 0, starts));
-      starts.dispose();
+      const { asPoint, asCentre } = T.tidy(() => {
+        const norms = T.unsqueeze(T.sum(T.mul(points, points), 1), 1);
+        const ones = T.onesLike(norms);
+        return { asPoint: T.cat([points, norms, ones], 1), asCentre: T.cat([T.mul(points, -2), ones, norms], 1) };
+      });
+      own(asPoint);
+      own(asCentre);
+      const startCentres = own(T.tidy(() => T.transpose(T.indexSelect(asCentre, 0, indexTensor(o.startIndices)), 0, 1)));
 
       const blocks: Block[] = [];
       for (let s = 0; s < n; s += blockRows) {
         const size = Math.min(blockRows, n - s);
-        const b: Block = { start: s, size, points: own(T.narrow(z, 0, s, size)), squaredNorms: own(T.narrow(zNorms, 0, s, size)), minDist: null as unknown as T.Tensor, applied: 0, best: 0, bestAt: 0 };
-        b.minDist = own(
-          T.tidy(() => {
-            const sq = T.add(T.addmm(startNorms, b.points, T.transpose(startPoints, 0, 1), 1, -2), T.unsqueeze(b.squaredNorms, 1));
-            return T.mean(T.sqrt(T.clamp(sq, 0)), 1);
-          }),
-        );
+        const view = own(T.narrow(asPoint, 0, s, size));
+        const init = own(T.tidy(() => T.square(T.mean(T.sqrt(T.clamp(T.mm(view, startCentres), 0)), 1))));
+        const b: Block = { start: s, size, points: view, minSquared: init, applied: 0, best: 0, bestAt: 0 };
         readBest(b);
         blocks.push(b);
       }
@@ -108,14 +107,19 @@ export function greedyCoreset(points: T.Tensor, o: GreedyCoresetOptions): Int32A
           b = blocks[0]!;
           for (const c of blocks) if (c.best > b.best) b = c;
           if (b.applied === t) break;
-          refresh(b, t, centres, centreNorms);
+          // Apply the centres selected since this block was last current, in one product.
+          const pending = indexTensor(selected.subarray(b.applied, t));
+          const block = b;
+          T.tidy(() => {
+            // [pending, S]: reducing over the leading dim is a vectorised running minimum.
+            const nearest = T.amin(T.mm(T.indexSelect(asCentre, 0, pending), T.transpose(block.points, 0, 1)), 0);
+            T.copyInPlace(block.minSquared, T.minimum(block.minSquared, nearest));
+          });
+          pending.dispose();
+          b.applied = t;
+          readBest(b);
         }
-        const g = b.start + b.bestAt;
-        selected[t] = g;
-        T.tidy(() => {
-          T.copyInPlace(T.narrow(centres, 0, t, 1), T.narrow(z, 0, g, 1));
-          T.copyInPlace(T.narrow(centreNorms, 0, t, 1), T.narrow(zNorms, 0, g, 1));
-        });
+        selected[t] = b.start + b.bestAt;
         if (o.onProgress && ((t + 1) % every === 0 || t + 1 === o.count)) o.onProgress(t + 1, o.count);
       }
       return selected;
@@ -127,22 +131,8 @@ export function greedyCoreset(points: T.Tensor, o: GreedyCoresetOptions): Int32A
 
 function readBest(b: Block): void {
   T.tidy(() => {
-    const [v, i] = T.max(b.minDist, 0);
+    const [v, i] = T.max(b.minSquared, 0);
     b.best = v.item();
     b.bestAt = i.item();
   });
-}
-
-/** Applies centres b.applied..upTo-1 to block b in one matrix product. */
-function refresh(b: Block, upTo: number, centres: T.Tensor, centreNorms: T.Tensor): void {
-  const pending = upTo - b.applied;
-  T.tidy(() => {
-    const c = T.narrow(centres, 0, b.applied, pending);
-    // min over centres of ‖c‖² − 2·x·c, then + ‖x‖²: the same order of the monotone steps.
-    const partial = T.amin(T.addmm(T.narrow(centreNorms, 0, b.applied, pending), b.points, T.transpose(c, 0, 1), 1, -2), 1);
-    const dist = T.sqrt(T.clamp(T.add(partial, b.squaredNorms), 0));
-    T.copyInPlace(b.minDist, T.minimum(b.minDist, dist));
-  });
-  b.applied = upTo;
-  readBest(b);
 }
