@@ -2,6 +2,7 @@ import { SpotdiffError } from '../util/errors.js';
 import type { PrCurve, RocCurve } from '../metrics/curve-accumulator.js';
 import { colormapLut, lutHex, type ColormapName, type ValueRange } from './colormap.js';
 import { escapeHtml } from './escape.js';
+import { formatScore } from './format.js';
 import { PALETTE, axes, legend, makeFrame, niceTicks, num, openSvg, sx, sy, tickLabel, type ChartFrame, type LegendEntry } from './svg-chart.js';
 
 /**
@@ -228,7 +229,7 @@ export function histogramSvg(normal: ArrayLike<number>, anomalous: ArrayLike<num
   if (threshold !== null) {
     const x = num(sx(f, threshold));
     parts.push(`<line class="threshold" x1="${x}" y1="${f.top}" x2="${x}" y2="${f.top + f.plotHeight}" stroke="#222" stroke-width="1.5" stroke-dasharray="5 3"/>`);
-    entries.push({ label: `threshold ${tickLabel(threshold)}`, color: '#222', dashed: true });
+    entries.push({ label: `threshold ${formatScore(threshold)}`, color: '#222', dashed: true });
   }
   parts.push(legend(f, entries, 'top-right'), '</svg>');
   return parts.join('');
@@ -242,7 +243,7 @@ export function colorbarSvg(colormap: ColormapName, range: ValueRange, options: 
   const lut = colormapLut(colormap);
   const steps = 128;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="colorbar" width="${width}" height="46" viewBox="0 0 ${width} 46" font-family="sans-serif" font-size="11" role="img" aria-label="colour scale">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="colorbar" width="${width}" height="50" viewBox="0 0 ${width} 50" font-family="sans-serif" font-size="11" role="img" aria-label="colour scale">`,
   ];
   // Plain rectangles, not a gradient: a gradient needs a page-wide unique id.
   for (let i = 0; i < steps; i++) {
@@ -255,7 +256,7 @@ export function colorbarSvg(colormap: ColormapName, range: ValueRange, options: 
     const x = num(left + ((t - range.vmin) / (range.vmax - range.vmin)) * barWidth);
     parts.push(`<line x1="${x}" y1="18" x2="${x}" y2="22" stroke="#333"/><text x="${x}" y="33" text-anchor="middle">${escapeHtml(tickLabel(t))}</text>`);
   }
-  if (options.label) parts.push(`<text x="${width / 2}" y="44" text-anchor="middle" fill="#555">${escapeHtml(options.label)}</text>`);
+  if (options.label) parts.push(`<text x="${width / 2}" y="46" text-anchor="middle" fill="#555">${escapeHtml(options.label)}</text>`);
   parts.push('</svg>');
   return parts.join('');
 }
