@@ -1,0 +1,47 @@
+import type { Command } from './command.js';
+import { parseFlags, requireFlag } from './args.js';
+
+const usage = `usage: spotdiff eval --model MODEL --data DIR [--object NAME] [--json] [--report DIR]
+
+Scores the test split of the model's object with a model folder from spotdiff fit and prints
+threshold-free image metrics (AU-PR, AU-ROC, max-F1) and, when masks exist, pixel metrics
+(AU-PR, AU-ROC, max-F1, AUPRO up to FPR 0.3). --report DIR writes a self-contained HTML page.`;
+
+export const command: Command = {
+  summary: 'evaluate a model folder on a test split (image and pixel metrics, HTML report)',
+  usage,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      object: { type: 'string' },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      quiet: { type: 'boolean' },
+    });
+    const modelDir = requireFlag(values.model, 'model');
+    const data = requireFlag(values.data, 'data');
+    const { loadModelFolder, disposeModel } = await import('../detect/run/model-folder.js');
+    const { evaluateModel, metricValues } = await import('../detect/run/evaluate.js');
+    const { writeEvalReport } = await import('../detect/run/report.js');
+    const { buildTable, renderText, metricLabel } = await import('../metrics/index.js');
+    const model = await loadModelFolder(modelDir);
+    try {
+      const r = await evaluateModel(model, data, { object: values.object, quiet: values.quiet === true || values.json === true });
+      const metrics = metricValues(r);
+      let reportPath: string | null = null;
+      if (values.report !== undefined) reportPath = await writeEvalReport(values.report, model, [r], data);
+      if (values.json) {
+        process.stdout.write(JSON.stringify({ model: modelDir, object: r.object, images: r.images, anomalous: r.anomalous, metrics, threshold: model.manifest.threshold, report: reportPath }, null, 2) + '\n');
+      } else {
+        void metricLabel;
+        process.stdout.write(`${model.manifest.method} (${model.manifest.backbone.arch}) on ${r.object}: ${r.images} test images, ${r.anomalous} anomalous\n`);
+        process.stdout.write(renderText(buildTable([{ object: r.object, metrics }])) + '\n');
+        if (reportPath !== null) process.stdout.write(`report: ${reportPath}\n`);
+      }
+      return 0;
+    } finally {
+      disposeModel(model);
+    }
+  },
+};

@@ -1,0 +1,132 @@
+import { DataLoader } from '../../data/loader.js';
+import { openDataset } from '../../data/datasets/open.js';
+import type { Sample } from '../../data/datasets/sample.js';
+import { SpotdiffError } from '../../util/errors.js';
+import { Progress } from '../../util/progress.js';
+import { PadimFitter } from '../padim/index.js';
+import { PatchcoreFitter } from '../patchcore/index.js';
+import type { InputConfig } from '../common/config.js';
+import { batchFeatures, checkArch, createBackbone, disposeFeatures } from './backbone.js';
+import type { Detector, Method } from './detector.js';
+import { checkInputImages } from './input-images.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModelFolder, spotdiffVersion, type ModelManifest } from './model-folder.js';
+import { scoreSamples } from './score.js';
+import { chooseThreshold, holdOutValidation, quantile } from './threshold.js';
+
+export interface FitRequest {
+  method: Method;
+  data: string;
+  /** Which object of a multi-object dataset (required when it holds several). */
+  object?: string;
+  backbone: string;
+  weights?: string;
+  /** Square input side (default 224). */
+  size?: number;
+  seed?: number;
+  out: string;
+  /** Share of the train normals held out for the threshold (default 0.1, at least 1 image). */
+  validationFraction?: number;
+  /** Quantile of held-out normal scores used as threshold (default 0.99). */
+  quantile?: number;
+  /** PatchCore coreset share (default 0.1). */
+  coresetRatio?: number;
+  batchSize?: number;
+  quiet?: boolean;
+  /** Test hook: runs inside the atomic save, before the folder is renamed into place. */
+  beforeSave?: () => Promise<void>;
+}
+
+export interface FitResult {
+  manifest: ModelManifest;
+  out: string;
+}
+
+/** The train-split samples of one object; ERR_BAD_INPUT when there are none. */
+export async function trainSamples(data: string, object: string | undefined): Promise<{ samples: Sample[]; object: string; dataset: string }> {
+  const ds = await openDataset(data, object === undefined ? {} : { objects: [object] });
+  const obj = object ?? (ds.objects.length === 1 ? (ds.objects[0] as string) : undefined);
+  if (obj === undefined) throw new SpotdiffError('ERR_USAGE', `${data} holds ${ds.objects.length} objects (${ds.objects.join(', ')}); choose one with --object`);
+  const train = ds.samples.filter((s) => s.object === obj && (s.split === 'train' || (s.split === null && s.label === 'normal')));
+  if (!train.some((s) => s.label === 'normal')) throw new SpotdiffError('ERR_BAD_INPUT', `no normal training images for "${obj}" in ${data} (the train folder is empty)`);
+  return { samples: train, object: obj, dataset: `${ds.layout} ${ds.root}` };
+}
+
+/**
+ * Fits a detector on the train normals minus a held-out validation part, picks the threshold
+ * on that part (never on test data), and saves the model folder atomically.
+ */
+export async function fitModel(req: FitRequest): Promise<FitResult> {
+  const started = Date.now();
+  const arch = checkArch(req.backbone);
+  const size = req.size ?? 224;
+  const seed = req.seed ?? 0;
+  const q = req.quantile ?? 0.99;
+  const { samples, object, dataset } = await trainSamples(req.data, req.object);
+  const inputImages = await checkInputImages(samples.map((s) => s.image), null, 'training images');
+  const { fit, validation } = holdOutValidation(samples, req.validationFraction ?? 0.1, seed);
+
+  const { model: backbone, record } = await createBackbone(arch, req.weights, seed);
+  let detector: Detector | null = null;
+  try {
+    const input: InputConfig = { backbone: arch, weights: record.weightsSha256 === null ? null : `${record.weightsFile} sha256:${record.weightsSha256}`, resize: null, crop: null, imageSize: [size, size] };
+    const padim = req.method === 'padim' ? new PadimFitter({ input, seed: 1024 }) : null;
+    const patchcore = req.method === 'patchcore' ? new PatchcoreFitter({ input, coreset: { ratio: req.coresetRatio ?? 0.1, seed } }) : null;
+    const layers = padim !== null ? ['layer1', 'layer2', 'layer3'] : ['layer2', 'layer3'];
+    try {
+      const loader = new DataLoader(fit, { batchSize: req.batchSize ?? 8, preprocess: { resize: [size, size] } });
+      const progress = new Progress({ total: fit.length, label: 'features', unit: 'img', enabled: !req.quiet });
+      for await (const batch of loader) {
+        const features = batchFeatures(backbone, batch.images, batch.shape, layers);
+        try {
+          (padim ?? patchcore)!.add(features);
+        } finally {
+          disposeFeatures(features);
+        }
+        progress.tick(batch.samples.length);
+      }
+      progress.finish();
+      if (padim !== null) detector = { method: 'padim', model: padim.finish() };
+      else {
+        let coresetBar: Progress | null = null;
+        const model = patchcore!.finish({
+          onProgress: (done, total) => {
+            coresetBar ??= new Progress({ total, label: 'coreset', unit: 'pt', enabled: !req.quiet });
+            coresetBar.tick(1);
+            if (done === total) coresetBar.finish();
+          },
+        });
+        detector = { method: 'patchcore', model };
+      }
+    } finally {
+      padim?.dispose();
+      patchcore?.dispose();
+    }
+
+    const scored = await scoreSamples(detector, backbone, validation, [size, size], { progressLabel: 'validation', quiet: req.quiet });
+    const labels = scored.samples.map((s) => (s.label === 'anomaly' ? 1 : 0));
+    const choice = chooseThreshold(labels, scored.imageScores, q);
+    const normalMapMax = scored.maps.filter((_, i) => labels[i] === 0).map((m) => m.reduce((a, v) => (v > a ? v : a), -Infinity));
+    const manifest: ModelManifest = {
+      format: MODEL_FORMAT,
+      formatVersion: MODEL_FORMAT_VERSION,
+      spotdiffVersion: spotdiffVersion(),
+      method: req.method,
+      backbone: record,
+      preprocess: { resize: [size, size], crop: null, normalize: 'imagenet' },
+      inputImages,
+      detector: detector.model.config,
+      threshold: {
+        ...choice,
+        pixelValue: quantile(normalMapMax, q),
+        quantile: q,
+        validation: { normal: labels.filter((l) => l === 0).length, anomalous: labels.filter((l) => l === 1).length },
+      },
+      training: { dataset, object, fitImages: fit.length, validationImages: validation.length, seed, seconds: (Date.now() - started) / 1000, created: new Date().toISOString() },
+    };
+    await saveModelFolder(req.out, manifest, detector, backbone, req.beforeSave);
+    return { manifest, out: req.out };
+  } finally {
+    detector?.model.dispose();
+    backbone.dispose();
+  }
+}
