@@ -24,6 +24,11 @@ export function layerTensors(features: FeatureMaps, layers: readonly string[], w
   return out;
 }
 
+export interface ScoreOptions {
+  /** Output map size [height, width]; default: the model's config.input.imageSize. */
+  imageSize?: readonly [number, number];
+}
+
 /** What scoring returns: one score per image and one map per image at the input size. */
 export interface ScoreTensors {
   /** [B] float32. */

@@ -10,9 +10,11 @@ import { SpotdiffError } from '../../util/errors.js';
  * changing the method. The running sums of outer products are kept in float64 but only their
  * upper triangle (d(d+1)/2 values = 1,212,200 B per position for d = 550, the same bytes as the
  * float32 inverse), and each position chunk's sums are freed as soon as its inverse exists.
- * So the peak is one model's worth, 4.96 GB, plus one chunk of float64 work space
- * (~4 × chunkBytes, 256 MiB at the default) plus the current batch's embedding
+ * So the peak is one model's worth, 4.96 GB, plus two chunks of float64 work space
+ * (2 × chunkBytes, 128 MiB at the default) plus the current batch's embedding
  * (B × d × 4096 × 4 B: 288 MB for B = 32). Full float64 sums would have needed 9.9 GB.
+ * Measured (bench/padim-memory.ts, 16×16 grid, d = 550): model 0.31 GB, peak RSS 0.73 GB
+ * of which 0.21 GB is the process before fitting.
  * ResNet-18 at 224 px (3136 positions, d = 100): 125 MB.
  *
  * Numerics follow the official code: the covariance is formed in float64 (np.cov), the
@@ -115,20 +117,7 @@ export class GaussianAccumulator {
         );
         try {
           for (const c of this.chunks) {
-            const inv = T.tidy(() => {
-              const m = T.div(T.narrow(this.sum, 0, c.start, c.size), n); // shifted mean [P, d]
-              const s = T.reshape(T.indexSelect(c.packed as T.Tensor, 1, fromPacked), [c.size, d, d]);
-              const centred = T.sub(s, T.mul(T.bmm(T.unsqueeze(m, 2), T.unsqueeze(m, 1)), n));
-              const cov = T.add(T.div(centred, n - 1), T.mul(T.eye(d, { dtype: 'float64', device: this.device }), epsilon));
-              const asStored = T.toDtype(T.toDtype(cov, 'float32'), 'float64');
-              let l: T.Tensor;
-              try {
-                l = T.cholesky(asStored);
-              } catch (e) {
-                throw new SpotdiffError('ERR_BAD_INPUT', `PaDiM: a covariance matrix is singular (covarianceEpsilon = ${epsilon}); use a positive epsilon`, { cause: e });
-              }
-              return T.toDtype(T.choleskyInverse(l), 'float32');
-            });
+            const inv = this.inverseOfChunk(c, fromPacked, n, epsilon);
             out.push({ start: c.start, invCovariance: T.keep(inv) });
             c.packed?.dispose();
             c.packed = null;
@@ -146,6 +135,43 @@ export class GaussianAccumulator {
       this.dispose();
       throw e;
     }
+  }
+
+  /**
+   * One chunk's inverse covariances. Each step frees its input at once (explicit disposal, not
+   * one tidy) so that at most two [P, d, d] float64 buffers are alive: ~2 × chunkBytes.
+   */
+  private inverseOfChunk(c: { start: number; size: number; packed: T.Tensor | null }, fromPacked: T.Tensor, n: number, epsilon: number): T.Tensor {
+    const d = this.dim;
+    const step = (input: T.Tensor, f: (t: T.Tensor) => T.Tensor): T.Tensor => {
+      try {
+        return T.tidy(() => f(input));
+      } finally {
+        input.dispose();
+      }
+    };
+    let t = T.tidy(() => T.reshape(T.indexSelect(c.packed as T.Tensor, 1, fromPacked), [c.size, d, d])); // Σ (x−k)(x−k)ᵀ
+    c.packed?.dispose();
+    c.packed = null;
+    t = step(t, (sums) => {
+      const m = T.div(T.narrow(this.sum, 0, c.start, c.size), n); // mean of the shifted data [P, d]
+      // (Σ − n·m·mᵀ) / (n − 1) + ε·I
+      const cov = T.baddbmm(sums, T.unsqueeze(m, 2), T.unsqueeze(m, 1), 1 / (n - 1), -n / (n - 1));
+      T.addInPlace(T.diagonal(cov, 0, 1, 2), epsilon);
+      return cov;
+    });
+    // The official code keeps cov in a float32 array and inverts that (in float64).
+    t = step(t, (cov) => T.toDtype(cov, 'float32'));
+    t = step(t, (cov) => T.toDtype(cov, 'float64'));
+    t = step(t, (cov) => {
+      try {
+        return T.cholesky(cov);
+      } catch (e) {
+        throw new SpotdiffError('ERR_BAD_INPUT', `PaDiM: a covariance matrix is singular (covarianceEpsilon = ${epsilon}); use a positive epsilon`, { cause: e });
+      }
+    });
+    t = step(t, (l) => T.choleskyInverse(l));
+    return step(t, (inv) => T.toDtype(inv, 'float32'));
   }
 
   dispose(): void {

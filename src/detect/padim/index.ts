@@ -12,3 +12,4 @@ export {
 } from './config.js';
 export { padimEmbedding, padimLayout, type PadimLayout } from './embedding.js';
 export { PythonRandom } from './python-random.js';
+export type { FeatureMaps, ScoreOptions, ScoreTensors, Scores, InputConfig, MapConfig } from '../common/index.js';

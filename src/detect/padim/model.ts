@@ -1,7 +1,7 @@
 import * as T from '../../tensor/index.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { anomalyMaps, maxPerImage } from '../common/anomaly-map.js';
-import { scoresToHost, type FeatureMaps, type Scores, type ScoreTensors } from '../common/features.js';
+import { scoresToHost, type FeatureMaps, type ScoreOptions, type Scores, type ScoreTensors } from '../common/features.js';
 import { checkPadimConfig, defaultPadimChannels, padimChannelIndices, resolvePadimConfig, type PadimConfig, type PadimOptions } from './config.js';
 import { padimEmbedding, padimLayout } from './embedding.js';
 import { DEFAULT_CHUNK_BYTES, GaussianAccumulator, type GaussianChunk } from './gaussian-stats.js';
@@ -29,8 +29,11 @@ export class PadimModel {
     this.indexTensor = T.keep(T.tensor(BigInt64Array.from(channelIndex, (v) => BigInt(v)), [channelIndex.length], { device: mean.device }));
   }
 
-  /** Scores a batch; the caller owns (and must dispose, or tidy away) the returned tensors. */
-  scoreTensors(features: FeatureMaps): ScoreTensors {
+  /**
+   * Scores a batch; the caller owns (and must dispose, or tidy away) the returned tensors.
+   * Maps come out at config.input.imageSize unless `imageSize` says otherwise (e.g. for tiles).
+   */
+  scoreTensors(features: FeatureMaps, opts: ScoreOptions = {}): ScoreTensors {
     this.checkAlive();
     const fitted = this.config.fitted!;
     return T.noGrad(() =>
@@ -48,15 +51,15 @@ export class PadimModel {
           }),
         );
         const patchScores = T.contiguous(T.reshape(T.transpose(T.cat(dists, 0), 0, 1), [b, h, w]));
-        const maps = anomalyMaps(patchScores, this.config.input.imageSize, this.config.map);
+        const maps = anomalyMaps(patchScores, opts.imageSize ?? this.config.input.imageSize, this.config.map);
         return { imageScores: maxPerImage(maps), maps, patchScores };
       }),
     );
   }
 
   /** Scores a batch and copies the results to the host. */
-  scores(features: FeatureMaps): Scores {
-    const s = this.scoreTensors(features);
+  scores(features: FeatureMaps, opts: ScoreOptions = {}): Scores {
+    const s = this.scoreTensors(features, opts);
     try {
       return scoresToHost(s);
     } finally {

@@ -4,3 +4,4 @@ export { PATCHCORE_FORMAT, PATCHCORE_VERSION, resolvePatchcoreConfig, checkPatch
 export { patchcoreEmbedding, embeddingDim } from './embedding.js';
 export { greedyCoreset, coresetProjection, coresetStartIndices, coresetSize, type GreedyCoresetOptions } from './coreset.js';
 export { nearestNeighbour, kNearest } from './nearest.js';
+export type { FeatureMaps, ScoreOptions, ScoreTensors, Scores, InputConfig, MapConfig } from '../common/index.js';

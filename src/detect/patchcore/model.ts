@@ -1,7 +1,7 @@
 import * as T from '../../tensor/index.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { anomalyMaps } from '../common/anomaly-map.js';
-import { scoresToHost, type FeatureMaps, type Scores, type ScoreTensors } from '../common/features.js';
+import { scoresToHost, type FeatureMaps, type ScoreOptions, type Scores, type ScoreTensors } from '../common/features.js';
 import { checkPatchcoreConfig, resolvePatchcoreConfig, type PatchcoreConfig, type PatchcoreOptions } from './config.js';
 import { coresetProjection, coresetSize, coresetStartIndices, greedyCoreset } from './coreset.js';
 import { patchcoreEmbedding } from './embedding.js';
@@ -30,8 +30,11 @@ export class PatchcoreModel {
     return this.memory.shape[0] as number;
   }
 
-  /** Scores a batch; the caller owns (and must dispose, or tidy away) the returned tensors. */
-  scoreTensors(features: FeatureMaps): ScoreTensors {
+  /**
+   * Scores a batch; the caller owns (and must dispose, or tidy away) the returned tensors.
+   * Maps come out at config.input.imageSize unless `imageSize` says otherwise (e.g. for tiles).
+   */
+  scoreTensors(features: FeatureMaps, opts: ScoreOptions = {}): ScoreTensors {
     this.checkAlive();
     const f = this.config.fitted!;
     return T.noGrad(() =>
@@ -48,7 +51,7 @@ export class PatchcoreModel {
         const imageScores =
           this.config.imageScore.rule === 'max' || this.config.imageScore.neighbours === 1 ? T.amax(perImage, 1) : this.reweighted(perImage, queries, nn.index);
         const patchScores = T.reshape(perImage, [b, h, w]);
-        const maps = anomalyMaps(patchScores, this.config.input.imageSize, this.config.map);
+        const maps = anomalyMaps(patchScores, opts.imageSize ?? this.config.input.imageSize, this.config.map);
         return { imageScores, maps, patchScores };
       }),
     );
@@ -78,8 +81,8 @@ export class PatchcoreModel {
     return T.mul(weight, sStar);
   }
 
-  scores(features: FeatureMaps): Scores {
-    const s = this.scoreTensors(features);
+  scores(features: FeatureMaps, opts: ScoreOptions = {}): Scores {
+    const s = this.scoreTensors(features, opts);
     try {
       return scoresToHost(s);
     } finally {

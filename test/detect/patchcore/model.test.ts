@@ -180,5 +180,8 @@ test('training patches score zero; a saved state dict scores identically', () =>
   const got = loaded.scores(probe.tensors);
   assert.deepEqual(got.maps, want.maps);
   assert.deepEqual(got.imageScores, want.imageScores);
+  const tile = loaded.scores(probe.tensors, { imageSize: [18, 30] });
+  assert.deepEqual([tile.height, tile.width, tile.maps.length], [18, 30, 2 * 18 * 30], 'maps at a requested size');
+  assert.deepEqual(tile.imageScores, want.imageScores, 'image scores do not depend on the map size');
   loaded.dispose();
 });
