@@ -199,9 +199,13 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   });
 }
 
+// Guarded: libtorch throws for n < 1, and an exception escaping a callback aborts the process.
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
-  at::set_num_threads(static_cast<int>(info[0].As<Napi::Number>().Int32Value()));
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  return guarded(env, "setNumThreads", [&]() -> Napi::Value {
+    at::set_num_threads(static_cast<int>(info[0].As<Napi::Number>().Int32Value()));
+    return env.Undefined();
+  });
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }

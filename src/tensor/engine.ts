@@ -1,4 +1,5 @@
 import { native, type EngineInfo } from './native.js';
+import { SpotdiffError } from '../util/errors.js';
 
 export type { EngineInfo };
 
@@ -9,6 +10,8 @@ export function engineInfo(): EngineInfo {
 
 /** Intra-op threads libtorch uses (Debian's build starts at 1 here: set it for speed). */
 export function setNumThreads(n: number): void {
+  // libtorch aborts the process (an uncaught c10::Error) for n < 1.
+  if (!Number.isInteger(n) || n < 1) throw new SpotdiffError('ERR_BAD_INPUT', `setNumThreads: need a positive integer, got ${n}`);
   native.setNumThreads(n);
 }
 

@@ -1,6 +1,6 @@
 import { native, type NativeHandle, type HostArray } from './native.js';
 import { adopt, release, tracked, type Scope, type Tracked } from './scope.js';
-import type { DType, HostArrayOf } from './dtype.js';
+import { isFloatDType, type DType, type HostArrayOf } from './dtype.js';
 import type { Device } from './device.js';
 import { SpotdiffError } from '../util/errors.js';
 
@@ -67,6 +67,9 @@ export class Tensor<D extends DType = DType> implements Tracked {
   }
 
   setRequiresGrad(on = true): this {
+    if (on && !isFloatDType(this.dtype)) {
+      throw new SpotdiffError('ERR_DTYPE', `setRequiresGrad: only floating-point tensors can require gradients, this one is ${this.dtype}`);
+    }
     native.setRequiresGrad(this.handle, on);
     return this;
   }
@@ -79,12 +82,23 @@ export class Tensor<D extends DType = DType> implements Tracked {
 
   /** Sets or (null) clears the gradient, as zero_grad(set_to_none=True). */
   setGrad(g: Tensor | null): void {
+    // libtorch accepts any tensor here; a wrong one would only fail (or broadcast) at the next step.
+    if (g !== null) {
+      if (g.shape.join() !== this.shape.join() || g.shape.length !== this.shape.length) {
+        throw new SpotdiffError('ERR_SHAPE', `setGrad: gradient of shape [${g.shape.join(', ')}] for a tensor of shape [${this.shape.join(', ')}]`);
+      }
+      if (g.dtype !== this.dtype || g.device !== this.device) {
+        throw new SpotdiffError('ERR_DTYPE', `setGrad: gradient is ${g.dtype} on ${g.device}, the tensor ${this.dtype} on ${this.device}`);
+      }
+    }
     native.setGrad(this.handle, g === null ? null : g.handle);
   }
 
   backward(gradient?: Tensor, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    const self = this.handle;
+    const g = gradient?.handle ?? null; // a disposed tensor reports ERR_DISPOSED, not ERR_TORCH
     try {
-      native.backward(this.handle, gradient?.handle ?? null, opts.retainGraph ?? false, opts.createGraph ?? false);
+      native.backward(self, g, opts.retainGraph ?? false, opts.createGraph ?? false);
     } catch (e) {
       throw new SpotdiffError('ERR_TORCH', (e as Error).message, { cause: e });
     }
