@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor.js';
 import { op } from './call.js';
+import { SpotdiffError } from '../../util/errors.js';
 
 type Operand = Tensor | number;
 
@@ -60,6 +61,10 @@ export const softplus = (a: Tensor, beta = 1, threshold = 20): Tensor => op('sof
 export const clamp = (a: Tensor, min: number | null, max: number | null = null): Tensor => op('clamp', a, min, max);
 /** cond ? a : b, elementwise with broadcasting. */
 export const where = (cond: Tensor, a: Operand, b: Operand): Tensor => op('where', cond, a, b);
-export const maskedFill = (a: Tensor, mask: Tensor, value: Operand): Tensor => op('masked_fill', a, mask, value);
+export function maskedFill(a: Tensor, mask: Tensor, value: Operand): Tensor {
+  // libtorch 1.13 silently ignores a float mask (nothing is filled); torch later refuses it.
+  if (mask.dtype !== 'bool') throw new SpotdiffError('ERR_DTYPE', `maskedFill: the mask must be a bool tensor, got ${mask.dtype} (compare, e.g. gt(m, 0), to make one)`);
+  return op('masked_fill', a, mask, value);
+}
 /** a + w·(b − a). */
 export const lerp = (a: Tensor, b: Tensor, w: number): Tensor => op('lerp', a, b, w);

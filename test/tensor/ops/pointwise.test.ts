@@ -3,6 +3,8 @@ import * as T from '../../../src/tensor/index.js';
 import { TorchReference, refOutputs } from '../../helpers/torch-ref.js';
 import { assertMatches } from '../../helpers/close.js';
 import { gradcheck, randn64, uniform64 } from '../../helpers/gradcheck.js';
+import assert from 'node:assert/strict';
+import { isSpotdiffError } from '../../../src/util/errors.js';
 
 // Forward parity with torch 1.13 on seeded inputs (one Python run for the whole file), then
 // gradients against finite differences in float64.
@@ -184,4 +186,24 @@ test('pointwise gradients match finite differences (float64, h = 1e-6, rtol 1e-6
     ['masked_fill', (u, v) => T.maskedFill(T.mul(u, v), T.gt(v, 0), 1.5), x(66), x(67)],
   ];
   for (const [name, f, u, v] of binary) gradcheck(name, f, [u, v]);
+});
+
+test('pointwise ops refuse bad input with a SpotdiffError', () => {
+  T.tidy(() => {
+    const f = T.ones([3]);
+    const cases: [string, () => unknown, string][] = [
+      ['shapes that do not broadcast', () => T.add(T.ones([2]), f), 'ERR_TORCH'],
+      ['a float mask (libtorch would ignore it)', () => T.maskedFill(f, T.ones([3]), 0), 'ERR_DTYPE'],
+      ['a mask that does not broadcast', () => T.maskedFill(f, T.ones([4], { dtype: 'bool' }), 0), 'ERR_TORCH'],
+      ['a float condition for where', () => T.where(f, f, f), 'ERR_TORCH'],
+      ['integer remainder by zero', () => T.remainder(T.ones([2], { dtype: 'int64' }), 0), 'ERR_TORCH'],
+      ['an integer to a negative integer power', () => T.pow(T.ones([2], { dtype: 'int64' }), -1), 'ERR_TORCH'],
+      ['negation of bools', () => T.neg(T.ones([2], { dtype: 'bool' })), 'ERR_TORCH'],
+      ['gelu of int64', () => T.gelu(T.ones([2], { dtype: 'int64' })), 'ERR_TORCH'],
+      ['clamp without bounds', () => T.clamp(f, null, null), 'ERR_TORCH'],
+    ];
+    for (const [what, run, code] of cases) {
+      assert.throws(run, (e: unknown) => isSpotdiffError(e) && e.code === code, `${what}: expected ${code}`);
+    }
+  });
 });
