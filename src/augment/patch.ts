@@ -67,9 +67,3 @@ export function samplePosition(rng: Random, imageHeight: number, imageWidth: num
 export function cutBox(images: T.Tensor, n: number, box: Box): T.Tensor {
   return T.tidy(() => T.contiguous(T.narrow(T.narrow(T.narrow(images, 0, n, 1), 2, box.top, box.height), 3, box.left, box.width)));
 }
-
-/** A [1, C, h, w] patch placed at (top, left) on a zero canvas of the image's size: [1, C, H, W]. */
-export function placeOnCanvas(patch: T.Tensor, top: number, left: number, imageHeight: number, imageWidth: number): T.Tensor {
-  const [h, w] = [patch.shape[2] as number, patch.shape[3] as number];
-  return T.pad(patch, [left, imageWidth - left - w, top, imageHeight - top - h]);
-}
