@@ -21,6 +21,11 @@ SPOTDIFF_OP(copy_) {
   a.tensor(0).copy_(a.tensor(1));
   return a.outVoid();
 }
+// relu_(x): torchvision's ReLU(inplace=True); under autograd too (x must not be a leaf).
+SPOTDIFF_OP(relu_) {
+  at::relu_(a.tensor(0));
+  return a.outVoid();
+}
 SPOTDIFF_OP(zero_) {
   a.tensor(0).zero_();
   return a.outVoid();

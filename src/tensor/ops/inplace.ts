@@ -8,6 +8,8 @@ export const addInPlace = (a: Tensor, b: Tensor | number, alpha?: number): void 
 export const mulInPlace = (a: Tensor, b: Tensor | number): void => opInPlace('mul_', a, b);
 export const divInPlace = (a: Tensor, b: Tensor | number): void => opInPlace('div_', a, b);
 export const copyInPlace = (dst: Tensor, src: Tensor): void => opInPlace('copy_', dst, src);
+/** max(a, 0) in place, as ReLU(inplace=True); fine under autograd on non-leaf activations. */
+export const reluInPlace = (a: Tensor): void => opInPlace('relu_', a);
 export const zeroInPlace = (a: Tensor): void => opInPlace('zero_', a);
 export const fillInPlace = (a: Tensor, v: number): void => opInPlace('fill_', a, v);
 export const clampInPlace = (a: Tensor, min: number | null, max: number | null): void => opInPlace('clamp_', a, min, max);
