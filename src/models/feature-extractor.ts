@@ -24,10 +24,9 @@ function runToDepth(model: ResNet, x: T.Tensor, layers: readonly string[]): Map<
     prevName !== null && wanted.has(prevName) ? f(cur) : consume(cur, f);
   let cur = model.stem(x);
   let prev: FeatureLayer | null = null;
-  const stages = model.stages;
   for (let i = 0; i <= depth; i++) {
     const name = FEATURE_LAYERS[i] as FeatureLayer;
-    if (i < 4) cur = step(cur, prev, (t) => (stages[i] as (typeof stages)[number]).forward(t));
+    if (i < 4) cur = step(cur, prev, (t) => model.runStage(i as 0 | 1 | 2 | 3, t));
     else if (name === 'avgpool') cur = step(cur, prev, (t) => model.avgpool.forward(t));
     else cur = step(cur, prev, (t) => model.fc.forward(t.rank === 4 ? T.flatten(t, 1) : t));
     if (wanted.has(name)) got.set(name, cur);

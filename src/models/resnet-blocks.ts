@@ -12,6 +12,12 @@ export const conv3x3 = (inPlanes: number, outPlanes: number, stride = 1): Conv2d
 export const conv1x1 = (inPlanes: number, outPlanes: number, stride = 1): Conv2d =>
   new Conv2d(inPlanes, outPlanes, 1, { stride, bias: false });
 
+/** torchvision's ReLU(inplace=True): overwrites x and returns it (fewer, larger-lived buffers). */
+export function reluInPlace(x: T.Tensor): T.Tensor {
+  T.reluInPlace(x);
+  return x;
+}
+
 /**
  * Applies `f` to an intermediate result and frees that intermediate's handle at once.
  * In PyTorch an activation that backward does not need is freed as soon as the next op has
@@ -22,6 +28,13 @@ export function consume(x: T.Tensor, f: (t: T.Tensor) => T.Tensor): T.Tensor {
   const y = f(x);
   if (y !== x) x.dispose();
   return y;
+}
+
+/** Sequential.forward, freeing each inner result once the next layer has used it (x is the caller's). */
+export function runSequential(seq: Sequential, x: T.Tensor): T.Tensor {
+  let out = x;
+  for (const m of seq.layers) out = out === x ? m.forward(out) : consume(out, (t) => m.forward(t));
+  return out;
 }
 
 /** conv3x3-bn-relu-conv3x3-bn, plus the shortcut, then relu (ResNet-18/34). */
@@ -45,7 +58,7 @@ export class BasicBlock extends Module {
   forward(x: T.Tensor): T.Tensor {
     let out = this.conv1.forward(x);
     out = consume(out, (t) => this.bn1.forward(t));
-    out = consume(out, T.relu);
+    out = reluInPlace(out);
     out = consume(out, (t) => this.conv2.forward(t));
     out = consume(out, (t) => this.bn2.forward(t));
     return addShortcutAndRelu(out, x, this.downsample);
@@ -82,10 +95,10 @@ export class Bottleneck extends Module {
   forward(x: T.Tensor): T.Tensor {
     let out = this.conv1.forward(x);
     out = consume(out, (t) => this.bn1.forward(t));
-    out = consume(out, T.relu);
+    out = reluInPlace(out);
     out = consume(out, (t) => this.conv2.forward(t));
     out = consume(out, (t) => this.bn2.forward(t));
-    out = consume(out, T.relu);
+    out = reluInPlace(out);
     out = consume(out, (t) => this.conv3.forward(t));
     out = consume(out, (t) => this.bn3.forward(t));
     return addShortcutAndRelu(out, x, this.downsample);
@@ -95,9 +108,10 @@ export class Bottleneck extends Module {
 export type BlockKind = 'basic' | 'bottleneck';
 export type ResidualBlock = BasicBlock | Bottleneck;
 
+/** out += shortcut(x); relu_(out), in place as torchvision (out is the block's own bn output). */
 function addShortcutAndRelu(out: T.Tensor, x: T.Tensor, downsample: Sequential | null): T.Tensor {
-  const identity = downsample === null ? x : downsample.forward(x);
-  const sum = consume(out, (t) => T.add(t, identity));
+  const identity = downsample === null ? x : runSequential(downsample, x);
+  T.addInPlace(out, identity);
   if (identity !== x) identity.dispose();
-  return consume(sum, T.relu);
+  return reluInPlace(out);
 }

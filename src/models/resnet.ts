@@ -1,7 +1,7 @@
 import * as T from '../tensor/index.js';
 import { Module, Conv2d, BatchNorm2d, Linear, MaxPool2d, AdaptiveAvgPool2d, Sequential } from '../nn/index.js';
 import { SpotdiffError } from '../util/errors.js';
-import { BasicBlock, Bottleneck, conv1x1, consume, type BlockKind, type ResidualBlock } from './resnet-blocks.js';
+import { BasicBlock, Bottleneck, conv1x1, consume, reluInPlace, runSequential, type BlockKind, type ResidualBlock } from './resnet-blocks.js';
 import { RESNET_ARCHS, type ResNetArch } from './backbone-names.js';
 
 export { RESNET_ARCHS, isResNetArch, type ResNetArch } from './backbone-names.js';
@@ -91,8 +91,13 @@ export class ResNet extends Module {
     this.checkInput(x);
     let out = this.conv1.forward(x);
     out = consume(out, (t) => this.bn1.forward(t));
-    out = consume(out, T.relu);
+    out = reluInPlace(out);
     return consume(out, (t) => this.maxpool.forward(t));
+  }
+
+  /** Residual stage i (0..3) on x; its inner results are freed as soon as they are used. */
+  runStage(i: 0 | 1 | 2 | 3, x: T.Tensor): T.Tensor {
+    return runSequential(this.stages[i], x);
   }
 
   /** Global average pool and flatten: [N,C,h,w] -> [N,C]. */
@@ -104,7 +109,7 @@ export class ResNet extends Module {
   forward(x: T.Tensor): T.Tensor {
     return T.tidy(() => {
       let out = this.stem(x);
-      for (const stage of this.stages) out = consume(out, (t) => stage.forward(t));
+      for (const i of [0, 1, 2, 3] as const) out = consume(out, (t) => this.runStage(i, t));
       out = consume(out, (t) => this.pool(t));
       return consume(out, (t) => this.fc.forward(t));
     });
