@@ -108,6 +108,26 @@ test('resnet18 in train mode matches PyTorch: batch statistics, updated running 
   }
 });
 
+test('one training step (train mode, cross-entropy, backward) gives PyTorch\'s loss and gradients for every parameter', async () => {
+  const model = resnet18();
+  try {
+    await loadWeights(model, ref.pthPath);
+    model.train();
+    T.tidy(() => {
+      const n = ref.input.shape[0]!;
+      const y = T.tensor(BigInt64Array.from({ length: n }, (_, i) => BigInt(i * 4 + 3)), [n]);
+      const loss = T.crossEntropyRaw(model.forward(input()), y);
+      loss.backward();
+      assertRelClose('loss', { shape: [1], values: loss.toFloat32() }, expected('grad.loss'), TOL);
+      const params = model.namedParameters();
+      assert.equal(params.length, 62);
+      for (const [name, p] of params) assertRelClose(`grad of ${name}`, got(p.grad!), expected(`grad.${name}`), TOL);
+    });
+  } finally {
+    model.dispose();
+  }
+});
+
 test('a one-channel or integer input is a SpotdiffError naming the expected shape, not a crash', () => {
   const model = resnet18().eval();
   try {

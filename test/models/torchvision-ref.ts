@@ -9,7 +9,8 @@ import { runPython } from '../helpers/python.js';
  * torch.save(m.state_dict(), <dir>/<arch>.pth); an input drawn from its own seeded generator
  * (or read from a float32 file) goes through the model in eval mode (stem, layer1..layer4,
  * avgpool, logits) and, if asked, in train mode (batch statistics), whose updated BatchNorm
- * buffers are reported too. Tensors come back as raw float32.
+ * buffers are reported too, as are the gradients of one cross-entropy step (labels 3, 7, ...).
+ * Tensors come back as raw float32.
  */
 
 export interface RefArray {
@@ -20,7 +21,7 @@ export interface RefArray {
 export interface TorchvisionRef {
   pthPath: string;
   input: RefArray;
-  /** eval.layer1..eval.layer4, eval.avgpool, eval.logits; train.* likewise; trainBuffers.<state dict name>. */
+  /** eval.layer1..eval.layer4, eval.avgpool, eval.logits; train.* likewise; trainBuffers.<state dict name>; grad.loss, grad.<parameter>. */
   outputs: Map<string, RefArray>;
 }
 
@@ -52,7 +53,15 @@ with torch.no_grad():
         run('train')
         for k, v in m.state_dict().items():
             if 'running' in k or 'num_batches' in k:
-                outs['trainBuffers.' + k] = v
+                outs['trainBuffers.' + k] = v.clone()
+if train:
+    # one training step's gradients: cross-entropy against labels 3, 7, 11, ... (batch statistics)
+    y = torch.arange(x.shape[0]) * 4 + 3
+    loss = torch.nn.functional.cross_entropy(m(x), y)
+    loss.backward()
+    outs['grad.loss'] = loss.detach().reshape(1)
+    for k, p in m.named_parameters():
+        outs['grad.' + k] = p.grad
 manifest, pos = {}, 0
 with open(out_dir + '/ref.bin', 'wb') as f:
     for k, v in outs.items():
