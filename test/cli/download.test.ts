@@ -8,7 +8,7 @@ import { writeRawTree } from '../data/visa/raw-tree.js';
 import { closedPort, serveBytes, startServer } from '../data/visa/http-server.js';
 import { runCli } from './run-cli.js';
 
-test('spotdiff download: usage errors exit 2', async () => {
+test('spotdiff download: usage errors exit 2', { timeout: 60_000 }, async () => {
   assert.equal((await runCli(['download', '--to', 'x'])).code, 2);
   const other = await runCli(['download', 'mnist', '--to', 'x']);
   assert.equal(other.code, 2);
@@ -18,7 +18,7 @@ test('spotdiff download: usage errors exit 2', async () => {
   assert.match(noTo.stderr, /--to is required/);
 });
 
-test('spotdiff download visa: offline exits 1 with the URL; a served tar lands in DIR/VisA (--json)', async () => {
+test('spotdiff download visa: offline exits 1 with the URL; a served tar lands in DIR/VisA (--json)', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const url = `http://127.0.0.1:${await closedPort()}/VisA.tar`;
   const offline = await runCli(['download', 'visa', '--to', join(dir, 'a'), '--url', url, '--quiet']);

@@ -106,7 +106,7 @@ export async function downloadResumable(url: string, dest: string, options: Resu
         const total = meta?.total ?? null;
         throw new SpotdiffError(
           'ERR_NETWORK',
-          `download of ${url} interrupted at ${offset}${total !== null ? ` of ${total}` : ''} bytes after ${retries + 1} attempt(s) in a row without progress ` +
+          `download of ${url} interrupted at ${offset}${total !== null ? ` of ${total}` : ''} bytes; gave up after ${failures + 1} failed attempt(s) in a row ` +
             `(last error: ${err.message}). Run the same command again to resume from there.`,
           { cause: err },
         );
@@ -272,10 +272,17 @@ async function streamBody(
         failure ??= { error };
         maybeDone();
       });
+      const cut = (): Error => Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' });
       response.on('close', () => {
-        if (!ended && failure === null) failure = { error: Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' }) };
+        if (!ended && failure === null) failure = { error: cut() };
         maybeDone();
       });
+      // The connection may have failed while the part file was being opened: those events are
+      // gone, but the stream says so. (A normal end cannot have passed: it waits for a reader.)
+      if (response.destroyed) {
+        failure ??= { error: response.errored ?? cut() };
+        maybeDone();
+      }
     });
   } finally {
     await fh.close();

@@ -51,7 +51,7 @@ test('the default address is the VisA tar in the public amazon-visual-anomaly bu
   assert.equal(VISA_URL, 'https://amazon-visual-anomaly.s3.us-west-2.amazonaws.com/VisA_20220922.tar');
 });
 
-test('downloads and extracts to DIR/VisA; a re-run does nothing', async () => {
+test('downloads and extracts to DIR/VisA; a re-run does nothing', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const { tarBytes, source } = await makeArchive(dir);
   const server = await startServer((req, res) => serveBytes(req, res, tarBytes));
@@ -67,7 +67,7 @@ test('downloads and extracts to DIR/VisA; a re-run does nothing', async () => {
   assert.equal(server.requests.length, 1, 'a finished download is not fetched again');
 });
 
-test('a cut connection: the next run resumes with Range + If-Range and the result is identical', async () => {
+test('a cut connection: the next run resumes with Range + If-Range and the result is identical', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const { tarBytes, source } = await makeArchive(dir);
   const half = Math.floor(tarBytes.length / 2);
@@ -88,7 +88,7 @@ test('a cut connection: the next run resumes with Range + If-Range and the resul
   await assertSameTree(join(to, 'VisA'), source);
 });
 
-test('repeated cuts within one run are resumed automatically', async () => {
+test('repeated cuts within one run are resumed automatically', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const { tarBytes } = await makeArchive(dir);
   const a = 100_000;
@@ -100,7 +100,7 @@ test('repeated cuts within one run are resumed automatically', async () => {
   assert.ok((await readFile(join(dir, 'data', 'VisA.tar'))).equals(tarBytes));
 });
 
-test('reset connections (bytes in flight lost) resume from what reached the disk', async () => {
+test('reset connections (bytes in flight lost) resume from what reached the disk', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const { tarBytes } = await makeArchive(dir);
   const server = await startServer((req, res, i) => serveBytes(req, res, tarBytes, i < 3 ? { resetAt: 120_000 } : {}));
@@ -111,7 +111,15 @@ test('reset connections (bytes in flight lost) resume from what reached the disk
   assert.ok((await readFile(join(dir, 'data', 'VisA.tar'))).equals(tarBytes));
 });
 
-test('a server that ignores Range (answers 200) makes a clean restart from byte 0', async () => {
+test('a server that never sends a byte: retried `retries` times, then a clear error', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const { tarBytes } = await makeArchive(dir);
+  const server = await startServer((req, res) => serveBytes(req, res, tarBytes, { cutAt: 0 }));
+  await rejectsWith(downloadVisa({ to: join(dir, 'data'), url: server.url('/VisA.tar'), ...fast, retries: 2 }), 'ERR_NETWORK', /interrupted at 0 of \d+ bytes; gave up after 3 failed attempt\(s\) in a row/);
+  assert.equal(server.requests.length, 3);
+});
+
+test('a server that ignores Range (answers 200) makes a clean restart from byte 0', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const { tarBytes, source } = await makeArchive(dir);
   const server = await startServer((req, res, i) => serveBytes(req, res, tarBytes, { ignoreRange: true, ...(i === 0 ? { cutAt: 300_000 } : {}) }));
@@ -122,7 +130,7 @@ test('a server that ignores Range (answers 200) makes a clean restart from byte 
   await assertSameTree(join(to, 'VisA'), source);
 });
 
-test('a file that changed on the server (new ETag) is fetched whole, through If-Range', async () => {
+test('a file that changed on the server (new ETag) is fetched whole, through If-Range', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const v1 = await makeArchive(join(dir, 'v1'));
   const v2 = await makeArchive(join(dir, 'v2'), { extra: 'second edition' });
@@ -134,7 +142,7 @@ test('a file that changed on the server (new ETag) is fetched whole, through If-
   await assertSameTree(join(to, 'VisA'), v2.source);
 });
 
-test('size mismatches are errors and leave nothing half-done', async () => {
+test('size mismatches are errors and leave nothing half-done', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const { tarBytes } = await makeArchive(dir);
   // The same ETag with another total size in Content-Range.
@@ -149,7 +157,7 @@ test('size mismatches are errors and leave nothing half-done', async () => {
   assert.deepEqual(await readdir(to2), []);
 });
 
-test('a part that is already complete (stopped before its rename) is finished through a 416', async () => {
+test('a part that is already complete (stopped before its rename) is finished through a 416', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const { tarBytes, source } = await makeArchive(dir);
   const server = await startServer((req, res) => serveBytes(req, res, tarBytes));
@@ -163,7 +171,7 @@ test('a part that is already complete (stopped before its rename) is finished th
   await assertSameTree(join(to, 'VisA'), source);
 });
 
-test('redirects are followed; an archive without a wrapping folder lands in DIR/VisA too', async () => {
+test('redirects are followed; an archive without a wrapping folder lands in DIR/VisA too', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const { tarBytes, source } = await makeArchive(dir, { wrap: false });
   const server = await startServer((req, res) => {
@@ -178,7 +186,7 @@ test('redirects are followed; an archive without a wrapping folder lands in DIR/
   await assertSameTree(join(to, 'VisA'), source);
 });
 
-test('offline: a refused connection or an unknown host is a clear ERR_NETWORK naming the URL', async () => {
+test('offline: a refused connection or an unknown host is a clear ERR_NETWORK naming the URL', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const url = `http://127.0.0.1:${await closedPort()}/VisA.tar`;
   await rejectsWith(downloadVisa({ to: dir, url, ...fast }), 'ERR_NETWORK', new RegExp(`cannot reach ${url.replace(/[.]/g, '\\.')}: the connection was refused \\(ECONNREFUSED\\).*offline`));
@@ -187,7 +195,7 @@ test('offline: a refused connection or an unknown host is a clear ERR_NETWORK na
   assert.deepEqual(await readdir(dir), []);
 });
 
-test('HTTP errors, a corrupt archive and a foreign DIR/VisA are clear errors', async () => {
+test('HTTP errors, a corrupt archive and a foreign DIR/VisA are clear errors', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const server = await startServer((req, res) => {
     if (req.url === '/missing.tar') {
