@@ -8,6 +8,7 @@
 //        [--threads 2] [--batch 8] [--size 224] [--json]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,8 @@ interface Measurement {
   ms_per_step: number;
   ms_min: number;
   ms_max: number;
+  /** Median CPU time (user + system, all threads) per step: steadier than wall time on a busy machine. */
+  cpu_ms_per_step: number;
   max_rss_mb: number;
   last_value: number;
 }
@@ -61,13 +64,19 @@ async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
   const x = T.keep(T.randn([batch, 3, size, size]));
   const y = T.keep(T.randint(0, 1000, [batch]));
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let last = 0;
+  const cpuMs = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   if (mode === 'train') {
     model.train();
     const params = model.parameters();
     const momentum = params.map((p) => T.keep(T.zerosLike(p)));
     for (let i = 0; i < warmup + steps; i++) {
       const t0 = performance.now();
+      const c0 = cpuMs();
       last = T.tidy(() => {
         model.zeroGrad();
         const loss = T.crossEntropyRaw(model.forward(x), y);
@@ -77,16 +86,25 @@ async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
         return loss.item();
       });
       const t1 = performance.now();
-      if (i >= warmup) times.push(t1 - t0);
+      const c1 = cpuMs();
+      if (i >= warmup) {
+        times.push(t1 - t0);
+        cpuTimes.push(c1 - c0);
+      }
     }
   } else {
     model.eval();
     T.noGrad(() => {
       for (let i = 0; i < warmup + steps; i++) {
         const t0 = performance.now();
+        const c0 = cpuMs();
         last = T.tidy(() => T.sum(model.forward(x)).item());
         const t1 = performance.now();
-        if (i >= warmup) times.push(t1 - t0);
+        const c1 = cpuMs();
+        if (i >= warmup) {
+          times.push(t1 - t0);
+          cpuTimes.push(c1 - c0);
+        }
       }
     });
   }
@@ -97,6 +115,7 @@ async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
     ms_per_step: median(times),
     ms_min: Math.min(...times),
     ms_max: Math.max(...times),
+    cpu_ms_per_step: median(cpuTimes),
     max_rss_mb: process.resourceUsage().maxRSS / 1024,
     last_value: last,
   };
@@ -122,6 +141,8 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const ref = join(root, 'bench/reference/resnet18_train.py');
   const results: Record<string, Measurement[]> = { ts_train: [], py_train: [], ts_forward: [], py_forward: [] };
+  // Other processes on the machine skew wall times (less so CPU times): say how busy it was.
+  const loadBefore = loadavg()[0] as number;
   for (let r = 0; r < Number(opts.rounds); r++) {
     for (const mode of ['train', 'forward'] as const) {
       results[`ts_${mode}`]!.push(runChild(process.execPath, [self, '--child', mode, ...common()]));
@@ -129,10 +150,12 @@ async function main(): Promise<void> {
     }
   }
   const med = (k: string, f: keyof Measurement): number => median(results[k]!.map((m) => m[f] as number));
+  const load = { before: loadBefore, after: loadavg()[0] as number };
   const summary = {
     config: { batch, size, threads, steps, warmup, rounds: Number(opts.rounds) },
-    train: { ts_ms: med('ts_train', 'ms_per_step'), py_ms: med('py_train', 'ms_per_step'), ts_rss_mb: med('ts_train', 'max_rss_mb'), py_rss_mb: med('py_train', 'max_rss_mb') },
-    forward: { ts_ms: med('ts_forward', 'ms_per_step'), py_ms: med('py_forward', 'ms_per_step'), ts_rss_mb: med('ts_forward', 'max_rss_mb'), py_rss_mb: med('py_forward', 'max_rss_mb') },
+    load_average: load,
+    train: { ts_ms: med('ts_train', 'ms_per_step'), py_ms: med('py_train', 'ms_per_step'), ts_cpu_ms: med('ts_train', 'cpu_ms_per_step'), py_cpu_ms: med('py_train', 'cpu_ms_per_step'), ts_rss_mb: med('ts_train', 'max_rss_mb'), py_rss_mb: med('py_train', 'max_rss_mb') },
+    forward: { ts_ms: med('ts_forward', 'ms_per_step'), py_ms: med('py_forward', 'ms_per_step'), ts_cpu_ms: med('ts_forward', 'cpu_ms_per_step'), py_cpu_ms: med('py_forward', 'cpu_ms_per_step'), ts_rss_mb: med('ts_forward', 'max_rss_mb'), py_rss_mb: med('py_forward', 'max_rss_mb') },
     runs: results,
   };
   if (opts.json) {
@@ -142,10 +165,13 @@ async function main(): Promise<void> {
   const f = (v: number): string => v.toFixed(1);
   const lines = [
     `ResNet-18, batch ${batch}, ${size} px, ${threads} threads; median of ${steps} steps after ${warmup} warm-up, ${opts.rounds} process(es) each`,
+    `load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after (${availableParallelism()} cores): above the core count, other work shares the CPUs`,
     `                      spotdiff     PyTorch    ratio (target)`,
     `train step  ms/step  ${f(summary.train.ts_ms).padStart(9)}  ${f(summary.train.py_ms).padStart(10)}    ${(summary.train.ts_ms / summary.train.py_ms).toFixed(3)} (≤ 1.10)`,
+    `train step  CPU ms   ${f(summary.train.ts_cpu_ms).padStart(9)}  ${f(summary.train.py_cpu_ms).padStart(10)}    ${(summary.train.ts_cpu_ms / summary.train.py_cpu_ms).toFixed(3)}`,
     `train loop  peak MB  ${f(summary.train.ts_rss_mb).padStart(9)}  ${f(summary.train.py_rss_mb).padStart(10)}    ${(summary.train.ts_rss_mb / summary.train.py_rss_mb).toFixed(3)} (≤ 1.20)`,
     `forward     ms/batch ${f(summary.forward.ts_ms).padStart(9)}  ${f(summary.forward.py_ms).padStart(10)}    ${(summary.forward.ts_ms / summary.forward.py_ms).toFixed(3)} (≤ 1.10)`,
+    `forward     CPU ms   ${f(summary.forward.ts_cpu_ms).padStart(9)}  ${f(summary.forward.py_cpu_ms).padStart(10)}    ${(summary.forward.ts_cpu_ms / summary.forward.py_cpu_ms).toFixed(3)}`,
     `forward     img/s    ${f((1000 * batch) / summary.forward.ts_ms).padStart(9)}  ${f((1000 * batch) / summary.forward.py_ms).padStart(10)}`,
     `forward     peak MB  ${f(summary.forward.ts_rss_mb).padStart(9)}  ${f(summary.forward.py_rss_mb).padStart(10)}    ${(summary.forward.ts_rss_mb / summary.forward.py_rss_mb).toFixed(3)}`,
   ];

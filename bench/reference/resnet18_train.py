@@ -30,31 +30,33 @@ def main():
     model = torchvision.models.resnet18()
     x = torch.randn(a.batch, 3, a.size, a.size)
     y = torch.randint(0, 1000, (a.batch,))
-    times = []
+    times, cpu_times = [], []
 
     if a.mode == "train":
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         loss_fn = torch.nn.CrossEntropyLoss()
         for i in range(a.warmup + a.steps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             opt.zero_grad()
             loss = loss_fn(model(x), y)
             loss.backward()
             opt.step()
             last_loss = loss.item()
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             if i >= a.warmup:
                 times.append((t1 - t0) * 1000)
+                cpu_times.append((c1 - c0) * 1000)
     else:
         model.eval()
         with torch.no_grad():
             for i in range(a.warmup + a.steps):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 last_loss = float(model(x).sum())
-                t1 = time.perf_counter()
+                t1, c1 = time.perf_counter(), time.process_time()
                 if i >= a.warmup:
                     times.append((t1 - t0) * 1000)
+                    cpu_times.append((c1 - c0) * 1000)
 
     print(json.dumps({
         "engine": "pytorch " + torch.__version__,
@@ -63,6 +65,7 @@ def main():
         "ms_per_step": statistics.median(times),
         "ms_min": min(times),
         "ms_max": max(times),
+        "cpu_ms_per_step": statistics.median(cpu_times),
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "last_value": last_loss,
     }))
