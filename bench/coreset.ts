@@ -1,13 +1,13 @@
 // Coreset selection time for a 200-image PatchCore bank: 200 × 28 × 28 = 156,800 patches of
 // 1024 values (WideResNet-50-2 layer2+3 at 224 px), 10% kept = 15,680 greedy k-center picks on
 // a 128-d random projection. Prints the projection and selection times.
-// Options (env): CORESET_IMAGES (200), CORESET_BLOCK_ROWS (8192), CORESET_EAGER_STEPS (0: if > 0,
+// Options (env): CORESET_IMAGES (200), CORESET_BLOCK_ROWS (2048), CORESET_EAGER_STEPS (0: if > 0,
 // also times that many steps of the official eager loop and extrapolates it).
 import * as T from '../src/tensor/index.js';
 import { coresetProjection, coresetSize, coresetStartIndices, greedyCoreset } from '../src/detect/patchcore/coreset.js';
 
 const images = Number(process.env.CORESET_IMAGES ?? 200);
-const blockRows = Number(process.env.CORESET_BLOCK_ROWS ?? 8192);
+const blockRows = Number(process.env.CORESET_BLOCK_ROWS ?? 2048);
 const eagerSteps = Number(process.env.CORESET_EAGER_STEPS ?? 0);
 const n = images * 28 * 28;
 const dim = 1024;

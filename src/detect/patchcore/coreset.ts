@@ -30,7 +30,7 @@ export interface GreedyCoresetOptions {
   count: number;
   /** Indices whose mean distance initialises every point's distance to the coreset. */
   startIndices: readonly number[];
-  /** Rows per lazily updated block (default 8192). Changes speed only, not the result. */
+  /** Rows per lazily updated block (default 2048: ~1 MB of points, fastest measured). Changes speed only, not the result. */
   blockRows?: number;
   /** Called now and then with (selected, count). */
   onProgress?: (done: number, total: number) => void;
@@ -70,7 +70,7 @@ export function greedyCoreset(points: T.Tensor, o: GreedyCoresetOptions): Int32A
   if (o.startIndices.length === 0 || o.startIndices.some((i) => !Number.isInteger(i) || i < 0 || i >= n)) {
     throw new SpotdiffError('ERR_BAD_INPUT', `coreset: start indices must be 1 or more indices in [0, ${n})`);
   }
-  const blockRows = o.blockRows ?? 8192;
+  const blockRows = o.blockRows ?? 2048;
   const device = points.device;
   const selected = new Int32Array(o.count);
   const owned: T.Tensor[] = [];

@@ -88,10 +88,12 @@ export async function fitModel(req: FitRequest): Promise<FitResult> {
       if (padim !== null) detector = { method: 'padim', model: padim.finish() };
       else {
         let coresetBar: Progress | null = null;
+        let shown = 0;
         const model = patchcore!.finish({
           onProgress: (done, total) => {
             coresetBar ??= new Progress({ total, label: 'coreset', unit: 'pt', enabled: !req.quiet });
-            coresetBar.tick(1);
+            coresetBar.tick(done - shown);
+            shown = done;
             if (done === total) coresetBar.finish();
           },
         });

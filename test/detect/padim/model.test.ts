@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../../src/tensor/index.js';
-import { fitPadim, PadimFitter, PadimModel, padimChannelIndices, type PadimOptions } from '../../../src/detect/padim/index.js';
+import { fitPadim, fitPadimAsync, PadimFitter, PadimModel, padimChannelIndices, type PadimOptions } from '../../../src/detect/padim/index.js';
 import { pythonJson } from '../../helpers/python.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { concat, maxScaledDiff, randomFeatures, writeRaw } from '../fixtures.js';
@@ -139,4 +139,27 @@ test('the default channel subset is the official one: random.sample(range(448), 
   assert.equal(m.config.channels, 100, 'ResNet-18 layout (448 channels) keeps 100');
   assert.deepEqual([...m.channelIndex], ref);
   m.dispose();
+});
+
+test('an async fit from a generator that frees each batch after use equals the one-batch fit', async () => {
+  const before = T.liveTensorCount();
+  async function* batches() {
+    for (let i = 0; i < 3; i++) {
+      const f = randomFeatures(40 + i, 2, LAYERS).tensors;
+      yield f;
+      T.dispose(f);
+    }
+  }
+  const streamed = await fitPadimAsync(batches(), OPTIONS, SMALL_CHUNKS);
+  const all = T.tidy(() => new Map(LAYERS.map((l) => [l.name, T.cat([0, 1, 2].map((i) => randomFeatures(40 + i, 2, LAYERS).tensors.get(l.name)!), 0)])));
+  const whole = fitPadim([all], OPTIONS);
+  assert.equal(streamed.config.fitted?.trainImages, 6);
+  const probe = randomFeatures(50, 2, LAYERS).tensors;
+  const a = streamed.scores(probe);
+  const b = whole.scores(probe);
+  assert.ok(maxScaledDiff(a.maps, b.maps) < 1e-5, 'batching and chunking do not change the result');
+  T.dispose([all, probe]);
+  streamed.dispose();
+  whole.dispose();
+  assert.equal(T.liveTensorCount(), before);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../../src/tensor/index.js';
-import { coresetProjection, coresetSize, coresetStartIndices, fitPatchcore, PatchcoreModel, type PatchcoreOptions } from '../../../src/detect/patchcore/index.js';
+import { coresetProjection, coresetSize, coresetStartIndices, fitPatchcore, fitPatchcoreAsync, PatchcoreModel, type PatchcoreOptions } from '../../../src/detect/patchcore/index.js';
 import { pythonJson } from '../../helpers/python.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { concat, maxScaledDiff, randomFeatures, writeRaw } from '../fixtures.js';
@@ -184,4 +184,23 @@ test('training patches score zero; a saved state dict scores identically', () =>
   assert.deepEqual([tile.height, tile.width, tile.maps.length], [18, 30, 2 * 18 * 30], 'maps at a requested size');
   assert.deepEqual(tile.imageScores, want.imageScores, 'image scores do not depend on the map size');
   loaded.dispose();
+});
+
+test('an async fit from a generator that frees each batch reports coreset progress and frees everything', async () => {
+  const before = T.liveTensorCount();
+  async function* batches() {
+    for (let i = 0; i < 3; i++) {
+      const f = randomFeatures(60 + i, 2, LAYERS).tensors;
+      yield f;
+      T.dispose(f);
+    }
+  }
+  const progress: [number, number][] = [];
+  const model = await fitPatchcoreAsync(batches(), { input: INPUT, projection: { layerDim: 16, targetDim: 12 } }, { onProgress: (d, t) => progress.push([d, t]) });
+  assert.equal(model.memorySize, Math.floor(6 * 36 * 0.1));
+  assert.deepEqual(progress.at(-1), [21, 21]);
+  assert.ok(progress.every(([d], i) => i === 0 || d > progress[i - 1]![0]), 'progress only grows');
+  assert.deepEqual(model.config.fitted, { layerChannels: [8, 12], grid: [6, 6], embeddingDim: 12, trainPatches: 216, memorySize: 21, trainImages: 6 });
+  model.dispose();
+  assert.equal(T.liveTensorCount(), before);
 });
