@@ -12,6 +12,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   metrics: async () => (await import('./metrics.js')).command,
   features: async () => (await import('./features.js')).command,
   demo: async () => (await import('./demo.js')).command,
+  augment: async () => (await import('./augment.js')).command,
   fit: async () => (await import('./fit.js')).command,
   eval: async () => (await import('./eval.js')).command,
 };
