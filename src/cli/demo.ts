@@ -1,81 +1,105 @@
+import { join, resolve } from 'node:path';
 import type { Command } from './command.js';
-import { intFlag, parseFlags } from './args.js';
+import { intFlag, listFlag, parseFlags } from './args.js';
+import { SpotdiffError } from '../util/errors.js';
 
-const usage = `usage: spotdiff demo [--seed S] [--size N] [--json]
+const usage = `usage: spotdiff demo [--out DIR] [--object NAME] [--normal N] [--anomalous N] [--size N]
+                     [--methods patchcore,padim] [--weights FILE] [--seed S] [--json] [--quiet]
 
-INTERIM DEMO (until the anomaly-detection demo exists): draws one synthetic product
-image (the pills object of \`spotdiff synth\`), runs a randomly initialised ResNet-18 on
-it with the same preprocessing as \`spotdiff features\`, and prints the shapes and
-statistics of its layer2 and layer3 feature maps. It shows the image pipeline and the
-libtorch engine working end to end; the numbers mean nothing without pretrained weights.`;
+The whole pipeline on a generated dataset, in minutes on 2 cores:
+  1. spotdiff synth: a synthetic product (default "tealight") with N normal and N anomalous images
+  2. spotdiff prepare --split-type 1cls: the prepared train/test layout
+  3. spotdiff fit: PatchCore and PaDiM on a ResNet-18 (random init unless --weights is given)
+  4. spotdiff eval --report: image and pixel metrics and an HTML report per method
+and prints where the reports are. Everything goes under --out (default ./spotdiff-demo, which
+must not exist yet).
 
-interface LayerStats {
-  shape: number[];
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-}
+  --normal N      normal images (default 100; 90% train, 10% test)
+  --anomalous N   anomalous images, all in the test split (default 20)
+  --size N        image side in pixels (default 128)`;
 
-function stats(shape: number[], v: Float32Array): LayerStats {
-  let sum = 0;
-  let sq = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const x of v) {
-    sum += x;
-    sq += x * x;
-    if (x < min) min = x;
-    if (x > max) max = x;
-  }
-  const mean = sum / v.length;
-  return { shape, mean, std: Math.sqrt(Math.max(0, sq / v.length - mean * mean)), min, max };
+export interface DemoResult {
+  out: string;
+  seconds: number;
+  methods: { method: string; model: string; report: string; metrics: Record<string, number>; fitSeconds: number; evalSeconds: number }[];
 }
 
 export const command: Command = {
-  summary: 'interim demo: features of a generated image from a random-init ResNet-18',
+  summary: 'synthetic data -> prepare -> fit PatchCore and PaDiM -> eval -> HTML report',
   usage,
   async run(argv) {
-    const { values } = parseFlags(argv, { seed: { type: 'string' }, size: { type: 'string' }, json: { type: 'boolean' } });
+    const { values } = parseFlags(argv, {
+      out: { type: 'string' },
+      object: { type: 'string' },
+      normal: { type: 'string' },
+      anomalous: { type: 'string' },
+      size: { type: 'string' },
+      methods: { type: 'string' },
+      weights: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    });
+    const out = resolve(values.out ?? 'spotdiff-demo');
+    const object = values.object ?? 'tealight';
     const seed = intFlag(values.seed, 'seed', 0, 0);
-    const size = intFlag(values.size, 'size', 224, 32);
-    const { mkdtemp, rm } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const sharp = (await import('sharp')).default;
-    const { renderSample } = await import('../data/synth/render.js');
-    const { SYNTH_OBJECTS } = await import('../data/synth/objects/index.js');
-    const { computeFeatures } = await import('./features.js');
+    const size = intFlag(values.size, 'size', 128, 64);
+    const normal = intFlag(values.normal, 'normal', 100, 4);
+    const anomalous = intFlag(values.anomalous, 'anomalous', 20, 1);
+    const methods = listFlag(values.methods) ?? ['patchcore', 'padim'];
+    for (const m of methods) if (m !== 'padim' && m !== 'patchcore') throw new SpotdiffError('ERR_USAGE', `--methods: unknown method "${m}" (padim, patchcore)`);
+    const quiet = values.quiet === true || values.json === true;
+    const say = (line: string): void => {
+      if (!quiet) process.stderr.write(`demo: ${line}\n`);
+    };
+    if (values.weights === undefined) say(`warning: no --weights: ResNet-18 is randomly initialised (seed ${seed}); results need pretrained weights`);
 
-    const object = SYNTH_OBJECTS['pills'];
-    if (object === undefined) throw new Error('the synthetic "pills" object is missing');
-    const dir = await mkdtemp(join(tmpdir(), 'spotdiff-demo-'));
-    try {
-      const t0 = performance.now();
-      const sample = renderSample(object, { seed, size, index: 0, defects: [1] });
-      const imagePath = join(dir, 'pills-defect.png');
-      await sharp(sample.image, { raw: { width: sample.width, height: sample.height, channels: 3 } }).png().toFile(imagePath);
-      const t1 = performance.now();
-      const result = await computeFeatures({ backbone: 'resnet18', image: imagePath, size, layers: ['layer2', 'layer3'], seed });
-      const t2 = performance.now();
-      const layers = Object.fromEntries([...result.layers].map(([name, l]) => [name, stats(l.shape, l.values)]));
-      if (values.json) {
-        process.stdout.write(JSON.stringify({ demo: 'interim', image: `synthetic pills ${size}×${size}, defect "${object.defectClasses[0]}"`, backbone: 'resnet18 (random init)', layers }) + '\n');
-        return 0;
+    const started = Date.now();
+    const { generateSynthDataset } = await import('../data/synth/generate.js');
+    const { prepareVisa } = await import('../data/visa/prepare.js');
+    const { fitModel } = await import('../detect/run/fit.js');
+    const { loadModelFolder, disposeModel } = await import('../detect/run/model-folder.js');
+    const { evaluateModel, metricValues } = await import('../detect/run/evaluate.js');
+    const { writeEvalReport } = await import('../detect/run/report.js');
+    const { buildTable, renderText } = await import('../metrics/index.js');
+
+    say(`1/4 synthetic "${object}": ${normal} normal + ${anomalous} anomalous images at ${size} px`);
+    const raw = join(out, 'synth');
+    await generateSynthDataset({ out: raw, objects: [object], seed, normal, anomalous, size });
+    say('2/4 prepare the 1cls split');
+    const prepared = await prepareVisa({ splitType: '1cls', dataFolder: raw, saveFolder: join(out, 'prepared'), progress: false });
+    const data = prepared.outputFolder;
+
+    const result: DemoResult = { out, seconds: 0, methods: [] };
+    const records = [];
+    for (const method of methods as ('padim' | 'patchcore')[]) {
+      say(`3/4 fit ${method}`);
+      const modelDir = join(out, 'models', method);
+      const t0 = Date.now();
+      await fitModel({ method, data, object, backbone: 'resnet18', weights: values.weights, size, seed, out: modelDir, quiet });
+      const t1 = Date.now();
+      say(`4/4 eval ${method}`);
+      const model = await loadModelFolder(modelDir);
+      try {
+        const r = await evaluateModel(model, data, { quiet });
+        const report = await writeEvalReport(join(out, 'reports', method), model, [r], `synthetic ${object} (1cls)`);
+        const metrics = metricValues(r);
+        records.push({ object: `${object} ${method}`, metrics });
+        result.methods.push({ method, model: modelDir, report, metrics, fitSeconds: (t1 - t0) / 1000, evalSeconds: (Date.now() - t1) / 1000 });
+      } finally {
+        disposeModel(model);
       }
-      const lines = [
-        'spotdiff INTERIM DEMO: features of a generated image (the anomaly-detection demo comes later)',
-        `  image:    synthetic "pills" ${size}×${size} with a "${object.defectClasses[0]}" defect (seed ${seed}), drawn in ${(t1 - t0).toFixed(0)} ms`,
-        `  backbone: ResNet-18, RANDOM weights (seed ${seed}): the statistics below only show the engine running`,
-        `  features: ImageNet-normalised input, eval mode, no grad, ${(t2 - t1).toFixed(0)} ms`,
-      ];
-      for (const [name, s] of Object.entries(layers)) {
-        lines.push(`  ${name.padEnd(7)} [${s.shape.join(', ')}]  mean ${s.mean.toFixed(4)}  std ${s.std.toFixed(4)}  min ${s.min.toFixed(4)}  max ${s.max.toFixed(4)}`);
-      }
-      process.stdout.write(lines.join('\n') + '\n');
-      return 0;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
+    result.seconds = (Date.now() - started) / 1000;
+    if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    else {
+      const lines = [
+        `spotdiff demo: synthetic "${object}", ResNet-18 ${values.weights === undefined ? '(RANDOM init: numbers need pretrained weights)' : `(${values.weights})`}, ${size} px, ${result.seconds.toFixed(0)} s`,
+        renderText(buildTable(records, { meanRow: false })),
+        ...result.methods.map((m) => `report (${m.method}): ${m.report}`),
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    return 0;
   },
 };
