@@ -15,4 +15,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   augment: async () => (await import('./augment.js')).command,
   fit: async () => (await import('./fit.js')).command,
   eval: async () => (await import('./eval.js')).command,
+  predict: async () => (await import('./predict.js')).command,
 };

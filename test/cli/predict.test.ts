@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { tempDir } from '../helpers/tmp.js';
+import { runCli } from './run-cli.js';
+
+test('spotdiff fit, eval and predict from the command line (tiny synthetic set, --json)', async () => {
+  const dir = tempDir();
+  assert.equal((await runCli(['synth', '--out', join(dir, 'raw'), '--objects', 'pills', '--normal', '12', '--anomalous', '3', '--size', '64', '--quiet'])).code, 0);
+  assert.equal((await runCli(['prepare', '--split-type', '1cls', '--data-folder', join(dir, 'raw'), '--save-folder', join(dir, 'prep')])).code, 0);
+  const data = join(dir, 'prep', '1cls');
+  const model = join(dir, 'model');
+
+  const usage = await runCli(['fit', '--method', 'knn', '--data', data, '--backbone', 'resnet18', '--out', model]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--method must be padim or patchcore/);
+
+  const fit = await runCli(['fit', '--method', 'padim', '--data', data, '--backbone', 'resnet18', '--size', '64', '--out', model, '--json']);
+  assert.equal(fit.code, 0, fit.stderr);
+  assert.match(fit.stderr, /random.*results need pretrained weights/i);
+  const fitted = JSON.parse(fit.stdout) as { object: string; threshold: { value: number; method: string } };
+  assert.equal(fitted.object, 'pills');
+  assert.equal(fitted.threshold.method, 'normal-quantile');
+
+  const ev = await runCli(['eval', '--model', model, '--data', data, '--json', '--report', join(dir, 'report')]);
+  assert.equal(ev.code, 0, ev.stderr);
+  const evaluated = JSON.parse(ev.stdout) as { images: number; anomalous: number; metrics: Record<string, number>; report: string };
+  assert.equal(evaluated.anomalous, 3);
+  for (const k of ['image.aupr', 'image.auroc', 'image.maxF1', 'pixel.aupr', 'pixel.auroc', 'pixel.maxF1', 'pixel.aupro']) assert.ok(evaluated.metrics[k]! >= 0 && evaluated.metrics[k]! <= 1, k);
+  assert.ok(existsSync(evaluated.report));
+
+  const bad = join(data, 'pills', 'test', 'bad');
+  const images = readdirSync(bad).map((f) => join(bad, f));
+  const pr = await runCli(['predict', '--model', model, ...images, '--out', join(dir, 'pred'), '--json']);
+  assert.equal(pr.code, 0, pr.stderr);
+  const predicted = JSON.parse(pr.stdout) as { threshold: number; images: { score: number; anomalous: boolean; overlay: string; mask: string }[] };
+  assert.equal(predicted.images.length, 3);
+  for (const p of predicted.images) {
+    assert.equal(p.anomalous, p.score >= predicted.threshold);
+    const meta = await sharp(p.overlay).metadata();
+    assert.deepEqual([meta.width, meta.height], [64, 64]);
+    assert.ok(existsSync(p.mask));
+  }
+  const odd = join(dir, 'odd.png');
+  await sharp({ create: { width: 70, height: 64, channels: 3, background: '#000' } }).png().toFile(odd);
+  const wrong = await runCli(['predict', '--model', model, odd, '--out', join(dir, 'pred2')]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /70×64/);
+});
