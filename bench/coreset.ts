@@ -2,13 +2,14 @@
 // 1024 values (WideResNet-50-2 layer2+3 at 224 px), 10% kept = 15,680 greedy k-center picks on
 // a 128-d random projection. Prints the projection and selection times.
 // Options (env): CORESET_IMAGES (200), CORESET_BLOCK_ROWS (2048), CORESET_EAGER_STEPS (0: if > 0,
-// also times that many steps of the official eager loop and extrapolates it).
+// also times that many steps of the official eager loop and extrapolates it), CORESET_SKIP_LAZY (0).
 import * as T from '../src/tensor/index.js';
 import { coresetProjection, coresetSize, coresetStartIndices, greedyCoreset } from '../src/detect/patchcore/coreset.js';
 
 const images = Number(process.env.CORESET_IMAGES ?? 200);
 const blockRows = Number(process.env.CORESET_BLOCK_ROWS ?? 2048);
 const eagerSteps = Number(process.env.CORESET_EAGER_STEPS ?? 0);
+const skipLazy = process.env.CORESET_SKIP_LAZY === '1';
 const n = images * 28 * 28;
 const dim = 1024;
 const count = coresetSize(n, 0.1);
@@ -21,8 +22,9 @@ const t0 = performance.now();
 const projection = coresetProjection(dim, 128, 0);
 const points = T.keep(T.mm(bank, projection));
 const t1 = performance.now();
+const cpu1 = process.cpuUsage();
 let last = 0;
-const indices = greedyCoreset(points, {
+const indices = skipLazy ? Int32Array.of(0) : greedyCoreset(points, {
   count,
   startIndices: coresetStartIndices(n, 10, 0),
   blockRows,
@@ -35,10 +37,13 @@ const indices = greedyCoreset(points, {
   },
 });
 const t2 = performance.now();
+const cpu = process.cpuUsage(cpu1);
+const load = (await import('node:os')).loadavg()[0]!;
 console.log(`engine: libtorch ${T.engineInfo().torchVersion}, ${T.getNumThreads()} threads, device cpu`);
 console.log(`bank: ${n} patches × ${dim} (${images} images × 28×28), keep 10% = ${count}`);
 console.log(`projection to 128-d: ${((t1 - t0) / 1000).toFixed(2)} s`);
-console.log(`greedy coreset selection (lazy blocks of ${blockRows} rows): ${((t2 - t1) / 1000).toFixed(2)} s (${indices.length} picks, ${(((t2 - t1) / count) * 1000).toFixed(0)} µs per pick)`);
+console.log(`greedy coreset selection (lazy blocks of ${blockRows} rows): ${((t2 - t1) / 1000).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (${indices.length} picks, ${(((t2 - t1) / count) * 1000).toFixed(0)} µs per pick)`);
+console.log(`machine load average at the end: ${load.toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores (timings scale with contention)`);
 
 if (eagerSteps > 0) {
   // The official loop: every step a [N, 128] × [128, 1] product over the whole bank, then a min.
@@ -46,6 +51,7 @@ if (eagerSteps > 0) {
   const norms = T.keep(T.sum(T.mul(points, points), 1));
   const t3 = performance.now();
   let idx = indices[0]!;
+  const cpuEager = process.cpuUsage();
   for (let s = 0; s < eagerSteps; s++) {
     const next = T.tidy(() => {
       const c = T.narrow(points, 0, idx, 1);
@@ -60,5 +66,7 @@ if (eagerSteps > 0) {
     next.i.dispose();
   }
   const per = (performance.now() - t3) / eagerSteps;
-  console.log(`official eager loop: ${per.toFixed(1)} ms per pick -> ${((per * count) / 1000).toFixed(0)} s extrapolated for ${count} picks`);
+  const c = process.cpuUsage(cpuEager);
+  const perCpu = (c.user + c.system) / 1000 / eagerSteps;
+  console.log(`official eager loop: ${per.toFixed(1)} ms wall, ${perCpu.toFixed(1)} ms CPU per pick -> ${((per * count) / 1000).toFixed(0)} s wall, ${((perCpu * count) / 1000).toFixed(0)} s CPU extrapolated for ${count} picks`);
 }
