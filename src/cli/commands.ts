@@ -16,4 +16,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   fit: async () => (await import('./fit.js')).command,
   eval: async () => (await import('./eval.js')).command,
   predict: async () => (await import('./predict.js')).command,
+  benchmark: async () => (await import('./benchmark.js')).command,
 };
