@@ -99,21 +99,24 @@ function rgbToHsv(images: T.Tensor): [T.Tensor, T.Tensor, T.Tensor] {
   return [T.remainder(T.add(T.div(h, 6), 1), 1), s, maxc];
 }
 
-// torchvision's _hsv2rgb; its one-hot einsum picks one candidate per pixel, which gather does exactly.
+// Which of (v, p, q, t) each channel takes in each sector of the hue circle: torchvision's
+// _hsv2rgb table (r: v q p p t v, g: t v v q p p, b: p p t v v q), one row per sector.
+const SECTOR_PICKS = BigInt64Array.from([0, 3, 1, 2, 0, 1, 1, 0, 3, 1, 2, 0, 3, 1, 0, 0, 1, 2], BigInt);
+
+// torchvision's _hsv2rgb. Its one-hot einsum selects one candidate per pixel and channel;
+// gathering from the four candidates selects the same values exactly, without stacking 18 planes.
 function hsvToRgb(h: T.Tensor, s: T.Tensor, v: T.Tensor): T.Tensor {
+  const [n, height, width] = h.shape as [number, number, number];
   const h6 = T.mul(h, 6);
   const i = T.floor(h6);
   const f = T.sub(h6, i);
   const p = T.clamp(T.mul(v, T.rsub(s, 1)), 0, 1);
   const q = T.clamp(T.mul(v, T.rsub(T.mul(s, f), 1)), 0, 1);
   const t = T.clamp(T.mul(v, T.rsub(T.mul(s, T.rsub(f, 1)), 1)), 0, 1);
-  const sector = T.toDtype(T.remainder(i, 6), 'int64');
-  const r = T.stack([v, q, p, p, t, v], 1);
-  const g = T.stack([t, v, v, q, p, p], 1);
-  const b = T.stack([p, p, t, v, v, q], 1);
-  const candidates = T.stack([r, g, b], 1); // [N, 3, 6, H, W]
-  const index = T.contiguous(T.expand(T.unsqueeze(T.unsqueeze(sector, 1), 1), [h.shape[0]!, 3, 1, h.shape[1]!, h.shape[2]!]));
-  return T.squeeze(T.gather(candidates, 2, index), 2);
+  const sector = T.reshape(T.toDtype(T.remainder(i, 6), 'int64'), [-1]);
+  const table = T.tensor(SECTOR_PICKS, [6, 3], { device: h.device });
+  const picks = T.contiguous(T.permute(T.reshape(T.indexSelect(table, 0, sector), [n, height, width, 3]), [0, 3, 1, 2]));
+  return T.gather(T.stack([v, p, q, t], 1), 1, picks);
 }
 
 /** ColorJitter strengths: brightness/contrast/saturation factors drawn from [max(0, 1−x), 1+x], hue from [−x, x]. */
