@@ -104,7 +104,10 @@ export class Tensor<D extends DType = DType> implements Tracked {
     }
   }
 
-  /** A copy of the values (C order, on the host). */
+  /**
+   * A copy of the values (C order, on the host). Always a copy, never a view of the tensor's
+   * memory: native/src/addon.cc (ToData) has the measurements behind that choice.
+   */
   data(): HostArrayOf<D> {
     return native.toData(this.handle) as HostArrayOf<D>;
   }

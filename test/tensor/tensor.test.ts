@@ -106,6 +106,28 @@ test('a tensor answers about itself', () => {
   });
 });
 
+test('data() of strided, expanded and narrow-dtype tensors equals a read of their contiguous copy', () => {
+  T.tidy(() => {
+    T.manualSeed(3);
+    const base = T.randn([3, 200, 300]); // large enough for libtorch's parallel copy
+    const views: [string, T.Tensor][] = [
+      ['transposed', T.transpose(base, 1, 2)],
+      ['sliced with a step', T.slice(base, 2, 1, 300, 7)],
+      ['expanded (stride 0)', T.expand(T.slice(base, 0, 0, 1), [4, 200, 300])],
+      ['float16 permuted', T.permute(T.toDtype(base, 'float16'), [2, 0, 1])],
+      ['bfloat16 transposed', T.transpose(T.toDtype(base, 'bfloat16'), 0, 2)],
+      ['bool transposed', T.transpose(T.gt(base, 0), 0, 1)],
+      ['int64 transposed', T.transpose(T.toDtype(T.mul(base, 100), 'int64'), 0, 1)],
+    ];
+    for (const [what, v] of views) {
+      const direct = v.data();
+      const viaCopy = T.contiguous(v).data();
+      assert.equal(direct.constructor, viaCopy.constructor, what);
+      assert.deepEqual(direct, viaCopy, what);
+    }
+  });
+});
+
 test('backward with a gradient argument, accumulation, and retain_graph', () => {
   T.tidy(() => {
     const x = T.tensor(Float64Array.of(1, -2, 3), [3], { dtype: 'float64' }).setRequiresGrad();
