@@ -62,6 +62,11 @@ interface Block {
  * a fraction of the memory traffic. Points are augmented to [x, ‖x‖², 1] and centres to
  * [−2c, 1, ‖c‖²] so that one product gives the squared distances. Returns indices in
  * selection order.
+ *
+ * Measured (bench/coreset.ts, random 156,800 × 1024 bank = 200 images × 28², 10% = 15,680
+ * picks, 2-core shared machine): 52 s of CPU with one libtorch thread (123 s wall at load
+ * average ≈ 8); the eager loop extrapolates to 409 s of CPU on the same run. Random features
+ * are the worst case (every block stays a candidate); clustered real features defer more blocks.
  */
 export function greedyCoreset(points: T.Tensor, o: GreedyCoresetOptions): Int32Array {
   if (points.rank !== 2 || points.dtype !== 'float32') throw new SpotdiffError('ERR_SHAPE', `coreset: points must be float32 [N, k], got ${points.dtype} [${points.shape.join(', ')}]`);
