@@ -1,6 +1,8 @@
 import { callOp, type NativeHandle, type OpArg } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { SpotdiffError } from '../../util/errors.js';
+import { DTYPES, type DType } from '../dtype.js';
+import { getDefaultDevice, resolveDevice, type Device } from '../device.js';
 
 /** What a typed wrapper passes for one argument: tensors are replaced by their handles. */
 export type WrapperArg = Tensor | number | boolean | string | null | readonly number[] | readonly Tensor[];
@@ -55,3 +57,23 @@ export function normalizeDim(name: string, dim: number, rank: number): number {
 export function pair(v: number | readonly [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];
 }
+
+/** Every size a non-negative integer (libtorch would read -1 or 2.5 in its own way). */
+export function checkShape(shape: readonly number[]): void {
+  for (const s of shape) {
+    if (!Number.isInteger(s) || s < 0) throw new SpotdiffError('ERR_SHAPE', `invalid shape [${shape.join(', ')}]`);
+  }
+}
+
+/** A known dtype name, or ERR_BAD_INPUT listing them. */
+export function checkDType(dtype: string): DType {
+  if (!(DTYPES as readonly string[]).includes(dtype)) {
+    throw new SpotdiffError('ERR_BAD_INPUT', `unknown dtype "${dtype}" (use ${DTYPES.join(', ')})`);
+  }
+  return dtype as DType;
+}
+
+/** The options' dtype (validated) or the fallback. */
+export const optionsDType = (o: { dtype?: DType }, fallback: DType = 'float32'): DType => (o.dtype === undefined ? fallback : checkDType(o.dtype));
+/** The options' device (validated: cpu, cuda, cuda:N or auto) or the default device. */
+export const optionsDevice = (o: { device?: Device }): Device => resolveDevice(o.device ?? getDefaultDevice());

@@ -1,20 +1,13 @@
 import { native, type HostArray } from '../native.js';
 import { Tensor } from '../tensor.js';
-import { op } from './call.js';
-import { dtypeOfHostArray, DTYPES, type DType } from '../dtype.js';
-import { getDefaultDevice, resolveDevice, type Device } from '../device.js';
+import { op, checkShape, checkDType, optionsDType, optionsDevice } from './call.js';
+import { dtypeOfHostArray, type DType } from '../dtype.js';
+import { resolveDevice, type Device } from '../device.js';
 import { SpotdiffError } from '../../util/errors.js';
 
 export interface TensorOptions {
   dtype?: DType;
   device?: Device;
-}
-
-/** Every size a non-negative integer (libtorch would read -1 or 2.5 in its own way). */
-export function checkShape(shape: readonly number[]): void {
-  for (const s of shape) {
-    if (!Number.isInteger(s) || s < 0) throw new SpotdiffError('ERR_SHAPE', `invalid shape [${shape.join(', ')}]`);
-  }
 }
 
 /**
@@ -52,19 +45,6 @@ function hostArrayOf(values: HostArray | readonly number[], dtype: DType | undef
   }
   return values as HostArray;
 }
-
-/** A known dtype name, or ERR_BAD_INPUT listing them. */
-export function checkDType(dtype: string): DType {
-  if (!(DTYPES as readonly string[]).includes(dtype)) {
-    throw new SpotdiffError('ERR_BAD_INPUT', `unknown dtype "${dtype}" (use ${DTYPES.join(', ')})`);
-  }
-  return dtype as DType;
-}
-
-/** The options' dtype (validated) or the fallback. */
-export const optionsDType = (o: TensorOptions, fallback: DType = 'float32'): DType => (o.dtype === undefined ? fallback : checkDType(o.dtype));
-/** The options' device (validated: cpu, cuda, cuda:N or auto) or the default device. */
-export const optionsDevice = (o: TensorOptions): Device => resolveDevice(o.device ?? getDefaultDevice());
 
 /** A 0-d tensor holding one number. */
 export function scalar(value: number, opts: TensorOptions = {}): Tensor {

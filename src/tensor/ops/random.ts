@@ -1,7 +1,7 @@
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
-import { op, opInPlace, opNumber, checkRank, checkFloat } from './call.js';
-import { checkShape, optionsDType, optionsDevice, type TensorOptions } from './creation.js';
+import { op, opInPlace, opNumber, checkRank, checkFloat, checkShape, optionsDType, optionsDevice } from './call.js';
+import type { TensorOptions } from './creation.js';
 import { SpotdiffError } from '../../util/errors.js';
 
 /** Seeds libtorch's generators (CPU and every GPU): the same stream as torch.manual_seed. */

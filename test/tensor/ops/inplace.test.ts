@@ -38,6 +38,7 @@ const cases: Case[] = [
   ['index_put_', (t) => T.indexPutInPlace(t, [rows, colIdx], vals), 'out.index_put_((rows, colIdx), vals)'],
   ['index_put_accumulate', (t) => T.indexPutInPlace(t, [rows, colIdx], vals, true), 'out.index_put_((rows, colIdx), vals, accumulate=True)'],
   ['index_put_rows', (t) => T.indexPutInPlace(t, [rows], row), 'out.index_put_((rows,), row)'],
+  ['relu_', (t) => T.reluInPlace(t), 'out.relu_()'],
 ];
 for (const [name, , python, base] of cases) ref.case(name, `out = ${base === ia ? 'ia' : 'a'}.clone()\n${python}`);
 const results = ref.run();
@@ -69,6 +70,7 @@ test('in-place ops on non-leaf tensors differentiate like their out-of-place for
   gradcheck('copy_', inPlace((y, o) => T.copyInPlace(y, o!)), [x(6), x(7, [3])]);
   gradcheck('clamp_', inPlace((y) => T.clampInPlace(y, -0.5, 0.5)), [x(8)]);
   gradcheck('lerp_', inPlace((y, o) => T.lerpInPlace(y, o!, 0.25)), [x(9), x(10)]);
+  gradcheck('relu_', inPlace((y) => T.reluInPlace(y)), [x(15)]);
   gradcheck('index_put_', inPlace((y, v) => T.indexPutInPlace(y, [i64(1n, 0n), i64(2n, 2n)], v!)), [x(11), x(12, [2])]);
   gradcheck('index_put_accumulate', inPlace((y, v) => T.indexPutInPlace(y, [i64(1n, 1n), i64(0n, 0n)], v!, true)), [x(13), x(14, [2])]);
 });

@@ -70,6 +70,13 @@ test('seeded random ops give torch.manual_seed(s)\'s exact stream', () => {
   });
 });
 
+test('fanIn is torch.nn.init\'s fan_in (in-channels × receptive field)', () => {
+  T.tidy(() => {
+    assert.equal(T.fanIn(T.zeros([6, 4, 3, 3])), 36);
+    assert.equal(T.fanIn(T.zeros([8, 5])), 5);
+  });
+});
+
 test('draws differ between seeds and repeat for the same seed', () => {
   T.tidy(() => {
     T.manualSeed(5);
