@@ -2,26 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as T from '../../src/tensor/index.js';
-import { TorchReference, refOutputs } from '../helpers/torch-ref.js';
-import { assertMatches, valuesOf } from '../helpers/close.js';
+import { valuesOf } from '../helpers/close.js';
 import { gradcheck, randn64 } from '../helpers/gradcheck.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
 
 // Values that probe each dtype's edges: rounding ties, subnormals, overflow, signed zero.
+// (That the rounding is torch's own is checked against PyTorch in ops/creation.test.ts.)
 const probe = Float64Array.of(0, -0, 1, -1, 0.1, 1 / 3, 2.5, -2.5, 65504, 65520, 1e-8, 6e-8, 3.0e38, 1e39, -1e39, 255.5, 1234.5678);
-const ref = new TorchReference();
-ref.input('probe', T.tensor(probe, [probe.length], { dtype: 'float64' }));
-for (const d of ['float32', 'float16', 'bfloat16'] as const) ref.case(`to_${d}`, `probe.to(torch.${d})`);
-const results = ref.run();
 
-test('float dtypes round-trip through tensor()/data() with torch\'s rounding', () => {
+test('float dtypes round-trip through tensor()/data()', () => {
   T.tidy(() => {
     for (const d of ['float32', 'float16', 'bfloat16'] as const) {
       const t = T.tensor(probe, [probe.length], { dtype: d });
       assert.equal(t.dtype, d);
       const back = t.data();
       assert.ok(back instanceof Float32Array, `${d} reads back as Float32Array`);
-      assertMatches(d, t, refOutputs(results, `to_${d}`)[0]!, { rtol: 0, atol: 0 });
       // writing the widened values back gives the same tensor (float16/bfloat16 widen exactly)
       assert.deepEqual(T.tensor(back, [back.length], { dtype: d }).data(), back);
     }

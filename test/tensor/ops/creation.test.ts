@@ -10,6 +10,9 @@ const ref = new TorchReference();
 T.manualSeed(71);
 const a = ref.input('a', T.randn([3, 4]));
 const ia = ref.input('ia', T.randint(-3, 3, [2, 2]));
+// Values that probe rounding: ties, subnormals, overflow to inf, signed zero.
+const probe = Float64Array.of(0, -0, 1, -1, 0.1, 1 / 3, 2.5, -2.5, 65504, 65520, 1e-8, 6e-8, 3.0e38, 1e39, -1e39, 255.5, 1234.5678);
+ref.input('probe', T.tensor(probe, [probe.length], { dtype: 'float64' }));
 
 type Case = [name: string, run: () => T.Tensor, python: string];
 const cases: Case[] = [
@@ -18,6 +21,10 @@ const cases: Case[] = [
   ['tensor_list_int64', () => T.tensor([16777217, -3, 2 ** 40], [3], { dtype: 'int64' }), 'torch.tensor([16777217, -3, 2 ** 40])'],
   ['tensor_list_float64', () => T.tensor([0.1, 1 / 3], [2], { dtype: 'float64' }), 'torch.tensor([0.1, 1 / 3], dtype=torch.float64)'],
   ['tensor_list_float16', () => T.tensor([0.1, 1 / 3, 65504, 1e-5], [4], { dtype: 'float16' }), 'torch.tensor([0.1, 1 / 3, 65504, 1e-5], dtype=torch.float16)'],
+  ['probe_float32', () => T.tensor(probe, [probe.length], { dtype: 'float32' }), 'probe.float()'],
+  ['probe_float16', () => T.tensor(probe, [probe.length], { dtype: 'float16' }), 'probe.half()'],
+  ['probe_bfloat16', () => T.tensor(probe, [probe.length], { dtype: 'bfloat16' }), 'probe.bfloat16()'],
+  ['probe_int32', () => T.tensor(probe.slice(0, 8), [8], { dtype: 'int32' }), 'probe[:8].int()'],
   ['tensor_list_bool', () => T.tensor([0, 1, 2, 0], [4], { dtype: 'bool' }), 'torch.tensor([0, 1, 2, 0]).bool()'],
   ['tensor_int32_to_float', () => T.tensor(Int32Array.of(1, -2, 3), [3], { dtype: 'float32' }), 'torch.tensor([1, -2, 3], dtype=torch.float32)'],
   ['tensor_float_to_int', () => T.tensor(Float32Array.of(1.7, -2.7, 3), [3], { dtype: 'int64' }), 'torch.tensor([1.7, -2.7, 3]).long()'],
