@@ -165,6 +165,7 @@ test('pointwise gradients match finite differences (float64, h = 1e-6, rtol 1e-6
     ['remainder_scalar', (t) => T.remainder(t, 0.7), x(30)],
     ['floor', T.floor, x(31)],
     ['round', T.round, x(32)],
+    ['ceil', T.ceil, x(34)],
     ['sign', T.sign, x(33)],
   ];
   for (const [name, f, input] of unary) gradcheck(name, f, [input]);

@@ -4,6 +4,7 @@ import * as T from '../../../src/tensor/index.js';
 import { TorchReference, refOutputs } from '../../helpers/torch-ref.js';
 import { assertMatches } from '../../helpers/close.js';
 import { isSpotdiffError } from '../../../src/util/errors.js';
+import { gradcheck, randn64 } from '../../helpers/gradcheck.js';
 
 // Seeded draws must equal torch's own for the same seed: libtorch's default CPU generator is
 // the Mersenne Twister that Python's torch.manual_seed seeds, and every op here is the same
@@ -68,6 +69,17 @@ test('seeded random ops give torch.manual_seed(s)\'s exact stream', () => {
       outs.forEach((t, k) => assertMatches(`${name}[${k}]`, t, expected[k]!, { rtol: 0, atol: 0 }));
     }
   });
+});
+
+test('dropout gradients match finite differences (float64, same mask via reseeding)', () => {
+  gradcheck('dropout', (t) => {
+    T.manualSeed(5);
+    return T.dropout(t, 0.4, true);
+  }, [randn64([3, 4], 1)]);
+  gradcheck('dropout2d', (t) => {
+    T.manualSeed(6);
+    return T.dropout2d(t, 0.5, true);
+  }, [randn64([2, 3, 2, 1], 2)]);
 });
 
 test('fanIn is torch.nn.init\'s fan_in (in-channels × receptive field)', () => {
