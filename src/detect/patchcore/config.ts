@@ -39,7 +39,7 @@ export interface PatchcoreConfig {
   coreset: { ratio: number; projectionDim: number | null; projection: 'gaussian'; startPoints: number; seed: number };
   /** Patch score = distance to the nearest memory entry: 'euclidean' (paper, anomalib) or 'squared-euclidean' (official faiss). */
   distance: 'euclidean' | 'squared-euclidean';
-  /** 'reweighted' (paper eq. 7 as anomalib computes it, k = neighbours) or 'max' (official code). */
+  /** 'reweighted' (paper eq. 7 as anomalib computes it, k = neighbours, on the configured distance) or 'max' (official code). */
   imageScore: { rule: 'reweighted' | 'max'; neighbours: number };
   map: MapConfig;
   /** Filled by fitting. */
