@@ -12,7 +12,7 @@ export const conv3x3 = (inPlanes: number, outPlanes: number, stride = 1): Conv2d
 export const conv1x1 = (inPlanes: number, outPlanes: number, stride = 1): Conv2d =>
   new Conv2d(inPlanes, outPlanes, 1, { stride, bias: false });
 
-/** torchvision's ReLU(inplace=True): overwrites x and returns it (fewer, larger-lived buffers). */
+/** torchvision's ReLU(inplace=True): overwrites x and returns it (one activation buffer fewer, as in PyTorch). */
 export function reluInPlace(x: T.Tensor): T.Tensor {
   T.reluInPlace(x);
   return x;
