@@ -108,9 +108,10 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   return scale === 0 ? diff : diff / scale;
 }
 
-/** Same shape and max|a − b| / max|b| ≤ tol. */
+/** Same shape and max|a − b| / max|b| ≤ tol (SPOTDIFF_SHOW_ERRORS=1 prints each error). */
 export function assertRelClose(label: string, actual: { shape: readonly number[]; values: ArrayLike<number> }, expected: RefArray, tol: number): void {
   assert.deepEqual([...actual.shape], expected.shape, `${label}: shape [${actual.shape.join(', ')}], expected [${expected.shape.join(', ')}]`);
   const err = relativeError(actual.values, expected.values);
+  if (process.env.SPOTDIFF_SHOW_ERRORS) process.stderr.write(`${label}: max|a-b|/max|b| = ${err.toExponential(2)}\n`);
   assert.ok(err <= tol, `${label}: max|a-b|/max|b| = ${err.toExponential(3)} > ${tol}`);
 }
