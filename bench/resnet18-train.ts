@@ -57,7 +57,7 @@ function median(xs: number[]): number {
 async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
   const T = await import('../src/tensor/index.js');
   const { resnet18 } = await import('../src/models/resnet.js');
-  const { opInPlace } = await import('../src/tensor/ops/call.js');
+  const { SGD, crossEntropy } = await import('../src/nn/index.js');
   T.setNumThreads(threads);
   T.manualSeed(0);
   const model = resnet18();
@@ -72,17 +72,15 @@ async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
   };
   if (mode === 'train') {
     model.train();
-    const params = model.parameters();
-    const momentum = params.map((p) => T.keep(T.zerosLike(p)));
+    const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
     for (let i = 0; i < warmup + steps; i++) {
       const t0 = performance.now();
       const c0 = cpuMs();
       last = T.tidy(() => {
-        model.zeroGrad();
-        const loss = T.crossEntropyRaw(model.forward(x), y);
+        opt.zeroGrad();
+        const loss = crossEntropy(model.forward(x), y);
         loss.backward();
-        // torch.optim.SGD(lr=0.01, momentum=0.9): the fused native step (first step copies the gradient).
-        opInPlace('sgd_step', params, momentum, 0.01, 0.9, 0, 0, false, i === 0);
+        opt.step();
         return loss.item();
       });
       const t1 = performance.now();
