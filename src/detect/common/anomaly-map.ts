@@ -1,6 +1,6 @@
 import * as T from '../../tensor/index.js';
 import { SpotdiffError } from '../../util/errors.js';
-import { gaussianBlur } from './gaussian-blur.js';
+import { gaussianBlur } from '../../augment/gaussian-blur.js';
 import type { MapConfig } from './config.js';
 
 /** Patch scores [B, h, w] -> [B, H, W], bilinear with align_corners=False (torch's F.interpolate). */

@@ -1,5 +1,5 @@
 import { SpotdiffError } from '../../util/errors.js';
-import type { BlurPadding } from './gaussian-blur.js';
+import type { BlurPadding } from '../../augment/gaussian-blur.js';
 
 /**
  * What the glue (CLI) did to an image before the backbone saw it, saved with every detector

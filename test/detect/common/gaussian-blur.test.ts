@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../../src/tensor/index.js';
-import { gaussianBlur, gaussianKernel1d, gaussianRadius } from '../../../src/detect/common/gaussian-blur.js';
+import { gaussianBlur, gaussianKernel1d, gaussianRadius } from '../../../src/augment/gaussian-blur.js';
 import { anomalyMaps } from '../../../src/detect/common/anomaly-map.js';
 import { DEFAULT_MAP_CONFIG } from '../../../src/detect/common/config.js';
 import { pythonJson } from '../../helpers/python.js';
