@@ -1,0 +1,14 @@
+/**
+ * Pre-training methods (SimSiam, MoCo v2, SimCLR, supervised), each with the optional SPD
+ * regulariser, behind the PretrainMethod contract the trainer runs:
+ * import * as P from '../pretrain/index.js'.
+ */
+export * from './method.js';
+export * from './create.js';
+export { spdLoss, spdCrossEntropy } from './spd-loss.js';
+export { spdTerm, composeLoss, type SpdNetworks } from './spd-term.js';
+export { makePretrainViews, spdViews, resizeImages, checkPretrainImages, SUPERVISED_AUGMENT, type ViewRecipe } from './views.js';
+export { Encoder, pooledFeatures, featureDim, zeroInitResidual } from './encoder.js';
+export { simsiamProjector, simsiamPredictor, mlpHead, spdClassifier } from './heads.js';
+export { BatchNorm1d } from './batch-norm1d.js';
+export { SimSiam, SimSiamNetwork, type SimSiamConfig } from './simsiam.js';
