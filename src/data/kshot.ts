@@ -20,6 +20,8 @@ export interface KShotOptions {
   /** Number of runs (default 5, as in the paper). */
   runs?: number;
   seed?: number;
+  /** Draw k anomalous images too (default true). False: normal images only, for methods that train on normals alone (anomaly lists stay empty, and an object needs no anomalous train images). */
+  anomalous?: boolean;
 }
 
 export function sampleKShot(samples: readonly Sample[], options: KShotOptions): KShotRun[] {
@@ -37,7 +39,8 @@ export function sampleKShot(samples: readonly Sample[], options: KShotOptions): 
     const mine = train.filter((s) => s.object === object).sort((a, b) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0));
     const normal = mine.filter((s) => s.label === 'normal');
     const anomaly = mine.filter((s) => s.label === 'anomaly');
-    for (const [name, pool] of [['normal', normal], ['anomalous', anomaly]] as const) {
+    const required = options.anomalous === false ? ([['normal', normal]] as const) : ([['normal', normal], ['anomalous', anomaly]] as const);
+    for (const [name, pool] of required) {
       if (pool.length < k) {
         throw new SpotdiffError('ERR_BAD_INPUT', `k-shot with k=${k}: object ${object} has only ${pool.length} ${name} train image(s)`);
       }
@@ -50,7 +53,7 @@ export function sampleKShot(samples: readonly Sample[], options: KShotOptions): 
     for (const p of pools) {
       const rng = Random.derive(seed, 'kshot', p.object, run);
       normal.push(...rng.shuffled(p.normal).slice(0, k));
-      anomaly.push(...rng.shuffled(p.anomaly).slice(0, k));
+      if (options.anomalous !== false) anomaly.push(...rng.shuffled(p.anomaly).slice(0, k));
     }
     return { run, normal, anomaly };
   });

@@ -61,3 +61,13 @@ test('a class with fewer than k train images is an error naming object and class
   assert.throws(() => sampleKShot(make('x', 'test', 'normal', 5), { k: 1 }), (e: unknown) => isSpotdiffError(e, 'ERR_BAD_INPUT') && /train/.test(e.message));
   assert.throws(() => sampleKShot(samples, { k: 0 }), (e: unknown) => isSpotdiffError(e, 'ERR_BAD_INPUT'));
 });
+
+test('anomalous: false draws the same normal images and needs no anomalous train images', () => {
+  const normalsOnly = [...make('candle', 'train', 'normal', 40), ...make('candle', 'test', 'anomaly', 5)];
+  const runs = sampleKShot(normalsOnly, { k: 4, runs: 3, seed: 2, anomalous: false });
+  assert.ok(runs.every((r) => r.normal.length === 4 && r.anomaly.length === 0));
+  // The normal draw does not depend on whether anomalies are drawn too.
+  assert.deepEqual(runs.map((r) => r.normal), sampleKShot(samples, { k: 4, runs: 3, seed: 2 }).map((r) => r.normal.filter((s) => s.object === 'candle')));
+  assert.throws(() => sampleKShot(normalsOnly, { k: 41, anomalous: false }), (e: unknown) => isSpotdiffError(e, 'ERR_BAD_INPUT') && /only 40 normal/.test(e.message));
+  assert.throws(() => sampleKShot(normalsOnly, { k: 4 }), (e: unknown) => isSpotdiffError(e, 'ERR_BAD_INPUT') && /only 0 anomalous/.test(e.message));
+});
