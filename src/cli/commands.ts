@@ -17,4 +17,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./eval.js')).command,
   predict: async () => (await import('./predict.js')).command,
   benchmark: async () => (await import('./benchmark.js')).command,
+  'finetune-fewshot': async () => (await import('./finetune-fewshot.js')).command, attention: async () => (await import('./attention.js')).command,
 };
