@@ -13,14 +13,14 @@ export { readWeights, resolveWeightsPath, sniffWeightsFormat, type WeightsFormat
  * Copies weights into a model, strictly: every name of the model must be there with its
  * shape and nothing else may be. One error lists all problems, and says which architecture
  * the weights look like when it is not the model's. As torch's BatchNorm does for old
- * checkpoints (torchvision's published ImageNet weights among them), a missing
- * num_batches_tracked is taken as 0.
+ * checkpoints (torchvision's published ImageNet weights among them), weights without any
+ * num_batches_tracked get 0 for each.
  */
 export function loadWeightsInto(model: Module, weights: ReadonlyMap<string, HostTensor>, source = 'the weights'): void {
-  const own = model.stateDict();
   const filled = new Map(weights);
-  for (const [name, t] of own) {
-    if (name.endsWith('.num_batches_tracked') && !filled.has(name)) filled.set(name, { dtype: 'int64', shape: [...t.shape], data: new Uint8Array(8) });
+  const counter = (name: string): boolean => name.endsWith('.num_batches_tracked');
+  if (![...weights.keys()].some(counter)) {
+    for (const [name, t] of model.stateDict()) if (counter(name)) filled.set(name, { dtype: 'int64', shape: [...t.shape], data: new Uint8Array(8) });
   }
   T.tidy(() => {
     const tensors = new Map<string, T.Tensor>();

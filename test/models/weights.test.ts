@@ -168,6 +168,19 @@ test('checkpoints without num_batches_tracked (old torchvision releases) load, t
   }
 });
 
+test('a checkpoint missing only some num_batches_tracked is reported, not silently filled', async () => {
+  const src = resnet18();
+  const dst = resnet18();
+  try {
+    const host = stateDictToHost(src);
+    host.delete('bn1.num_batches_tracked');
+    assert.throws(() => loadWeightsInto(dst, host, 'partial.safetensors'), (e) => isSpotdiffError(e, 'ERR_BAD_CHECKPOINT') && /bn1\.num_batches_tracked/.test(e.message));
+  } finally {
+    src.dispose();
+    dst.dispose();
+  }
+});
+
 test('names saved from DataParallel ("module." prefix) get a hint', async () => {
   const model = resnet18();
   try {
