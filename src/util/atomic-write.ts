@@ -8,11 +8,23 @@ import { randomBytes } from 'node:crypto';
  * run leaves at most a `.tmp-*` file, never a truncated target.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await writeFileAtomicWith(path, (write) => write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
+}
+
+/**
+ * The same for content produced piece by piece: `fill` calls `write` with each piece in order
+ * (awaiting each), so a file larger than memory, or than one Buffer, can be written. If `fill`
+ * throws, the temporary file is removed and the target is untouched.
+ */
+export async function writeFileAtomicWith(path: string, fill: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(data);
+    await fill(async (bytes) => {
+      // A write may take fewer bytes than offered; go on from where it stopped.
+      for (let at = 0; at < bytes.byteLength; ) at += (await fh.write(bytes, at, bytes.byteLength - at)).bytesWritten;
+    });
     await fh.sync();
   } catch (e) {
     await fh.close();

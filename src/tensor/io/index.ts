@@ -16,5 +16,5 @@ export {
   numberToBfloat16Bits,
 } from './host-tensor.js';
 export { type StateDict, checkStateDict } from './state-dict.js';
-export { type SafetensorsContent, readSafetensors, decodeSafetensors, encodeSafetensors, writeSafetensors } from './safetensors.js';
+export { type SafetensorsContent, type TensorSource, readSafetensors, decodeSafetensors, encodeSafetensors, writeSafetensors, hostSource } from './safetensors.js';
 export { type ReadPthOptions, readPth, decodePth } from './pth.js';

@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import type { DType } from '../dtype.js';
 import { SpotdiffError } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/atomic-write.js';
+import { writeFileAtomicWith } from '../../util/atomic-write.js';
 import { withFileSource } from './byte-source.js';
 import { ITEMSIZE, numelOf, type HostTensor } from './host-tensor.js';
 import type { StateDict } from './state-dict.js';
@@ -169,59 +169,114 @@ export async function readSafetensors(path: string, opts: { singleReadLimit?: nu
 }
 
 /**
- * Encodes tensors as safetensors. Like the reference writer, tensors are laid out by
- * decreasing element size so every tensor is aligned for its dtype, and the header is padded
- * with spaces to a multiple of 8; within one element size the given order is kept (the
- * reference sorts by name there), so a torch-ordered state dict stays ordered per dtype size.
+ * A tensor to be written without holding all its bytes at once: its dtype and shape up front
+ * (the header needs them), then its bytes in order, piece by piece (for example one slice of
+ * the first dimension at a time, read back from the engine just before it is written).
  */
-export function encodeSafetensors(tensors: ReadonlyMap<string, HostTensor>, metadata?: Readonly<Record<string, string>>): Uint8Array {
-  const items = [...tensors].map(([name, t], index) => ({ name, t, index }));
-  for (const { name, t } of items) {
+export interface TensorSource {
+  dtype: DType;
+  shape: readonly number[];
+  /** The tensor's bytes in row-major order, as one or more pieces that add up to the whole. */
+  chunks(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+}
+
+/** A host tensor as a one-piece source. */
+export function hostSource(t: HostTensor): TensorSource {
+  return { dtype: t.dtype, shape: t.shape, chunks: () => [t.data] };
+}
+
+function isHostTensor(t: HostTensor | TensorSource): t is HostTensor {
+  return (t as HostTensor).data instanceof Uint8Array;
+}
+
+/**
+ * The file layout: the header (8-byte length + space-padded JSON) and the order the tensors'
+ * bytes follow it in. Like the reference writer, tensors are laid out by decreasing element
+ * size so every tensor is aligned for its dtype, and the header is padded with spaces to a
+ * multiple of 8; within one element size the given order is kept (the reference sorts by name
+ * there), so a torch-ordered state dict stays ordered per dtype size.
+ */
+function safetensorsLayout(
+  tensors: readonly { name: string; dtype: DType; shape: readonly number[]; byteLength?: number }[],
+  metadata: Readonly<Record<string, string>> | undefined,
+): { header: Uint8Array; order: number[]; sizes: number[]; dataLength: number } {
+  tensors.forEach(({ name, dtype, shape, byteLength }) => {
     if (name === '__metadata__') throw new SpotdiffError('ERR_BAD_INPUT', 'a tensor may not be named "__metadata__" in safetensors');
     if (name.length === 0) throw new SpotdiffError('ERR_BAD_INPUT', 'a tensor name may not be empty');
-    const want = numelOf(t.shape) * ITEMSIZE[t.dtype];
-    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || t.data.byteLength !== want) {
-      throw new SpotdiffError(
-        'ERR_SHAPE',
-        `tensor "${name}": a ${t.dtype} tensor of shape [${t.shape.join(', ')}] needs ${want} bytes, has ${t.data.byteLength}`,
-      );
+    const known = CODE_OF[dtype] !== undefined && shape.every((d) => Number.isSafeInteger(d) && d >= 0);
+    const want = known ? numelOf(shape) * ITEMSIZE[dtype] : NaN;
+    if (!known || (byteLength !== undefined && byteLength !== want)) {
+      throw new SpotdiffError('ERR_SHAPE', `tensor "${name}": a ${dtype} tensor of shape [${shape.join(', ')}] needs ${want} bytes, has ${byteLength}`);
     }
-  }
+  });
   if (metadata !== undefined) {
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw new SpotdiffError('ERR_BAD_INPUT', `safetensors metadata "${k}" must be a string`);
     }
   }
-  items.sort((a, b) => ITEMSIZE[b.t.dtype] - ITEMSIZE[a.t.dtype] || a.index - b.index);
+  const order = tensors.map((_, i) => i).sort((a, b) => ITEMSIZE[tensors[b]!.dtype] - ITEMSIZE[tensors[a]!.dtype] || a - b);
+  const sizes = tensors.map((t) => numelOf(t.shape) * ITEMSIZE[t.dtype]);
 
   // Built by hand so the key order is the data order (a JS object would move integer-like names first).
   const parts: string[] = [];
   if (metadata !== undefined) parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
   let offset = 0;
-  for (const { name, t } of items) {
-    const end = offset + t.data.byteLength;
-    parts.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype: CODE_OF[t.dtype], shape: t.shape, data_offsets: [offset, end] })}`);
+  for (const i of order) {
+    const t = tensors[i]!;
+    const end = offset + sizes[i]!;
+    parts.push(`${JSON.stringify(t.name)}:${JSON.stringify({ dtype: CODE_OF[t.dtype], shape: t.shape, data_offsets: [offset, end] })}`);
     offset = end;
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
   const padded = Math.ceil(json.byteLength / 8) * 8;
-  const out = new Uint8Array(8 + padded + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.byteLength, 8 + padded);
-  let at = 8 + padded;
-  for (const { t } of items) {
-    out.set(t.data, at);
-    at += t.data.byteLength;
+  const header = new Uint8Array(8 + padded);
+  new DataView(header.buffer).setBigUint64(0, BigInt(padded), true);
+  header.set(json, 8);
+  header.fill(0x20, 8 + json.byteLength);
+  return { header, order, sizes, dataLength: offset };
+}
+
+/** Encodes tensors as safetensors in memory (the file's exact bytes; see safetensorsLayout for the order). */
+export function encodeSafetensors(tensors: ReadonlyMap<string, HostTensor>, metadata?: Readonly<Record<string, string>>): Uint8Array {
+  const items = [...tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape, byteLength: t.data.byteLength, data: t.data }));
+  const { header, order, dataLength } = safetensorsLayout(items, metadata);
+  const out = new Uint8Array(header.byteLength + dataLength);
+  out.set(header, 0);
+  let at = header.byteLength;
+  for (const i of order) {
+    out.set(items[i]!.data, at);
+    at += items[i]!.data.byteLength;
   }
   return out;
 }
 
-/** Writes tensors (and optional string metadata) to a safetensors file, atomically. */
+/**
+ * Writes tensors (and optional string metadata) to a safetensors file, atomically, streaming:
+ * the header, then each tensor's pieces as its source yields them, so memory holds one piece at
+ * a time, never the whole file. The bytes are exactly encodeSafetensors' for the same tensors.
+ * A source that yields more or fewer bytes than its shape needs is an ERR_SHAPE, and the
+ * target is left as it was.
+ */
 export async function writeSafetensors(
   path: string,
-  tensors: ReadonlyMap<string, HostTensor>,
+  tensors: ReadonlyMap<string, HostTensor | TensorSource>,
   metadata?: Readonly<Record<string, string>>,
 ): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  const items = [...tensors].map(([name, t]) => ({ name, source: isHostTensor(t) ? hostSource(t) : t, dtype: t.dtype, shape: t.shape, byteLength: isHostTensor(t) ? t.data.byteLength : undefined }));
+  const { header, order, sizes } = safetensorsLayout(items, metadata);
+  await writeFileAtomicWith(path, async (write) => {
+    await write(header);
+    for (const i of order) {
+      const { name, source } = items[i]!;
+      let written = 0;
+      for await (const piece of source.chunks()) {
+        written += piece.byteLength;
+        if (written > sizes[i]!) break;
+        await write(piece);
+      }
+      if (written !== sizes[i]) {
+        throw new SpotdiffError('ERR_SHAPE', `tensor "${name}": its source gave ${written > sizes[i]! ? 'more than' : written} bytes, a ${source.dtype} tensor of shape [${source.shape.join(', ')}] has ${sizes[i]}`);
+      }
+    }
+  });
 }
