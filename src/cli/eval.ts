@@ -1,11 +1,13 @@
 import type { Command } from './command.js';
 import { parseFlags, requireFlag } from './args.js';
 
-const usage = `usage: spotdiff eval --model MODEL --data DIR [--object NAME] [--json] [--report DIR]
+const usage = `usage: spotdiff eval --model MODEL --data DIR [--object NAME] [--tile SIZE[:OVERLAP]]
+                     [--json] [--report DIR]
 
 Scores the test split of the model's object with a model folder from spotdiff fit and prints
 threshold-free image metrics (AU-PR, AU-ROC, max-F1) and, when masks exist, pixel metrics
-(AU-PR, AU-ROC, max-F1, AUPRO up to FPR 0.3). --report DIR writes a self-contained HTML page.`;
+(AU-PR, AU-ROC, max-F1, AUPRO up to FPR 0.3). --report DIR writes a self-contained HTML page.
+A model fitted with --tile scores by the same tiles; --tile SIZE:OVERLAP changes the overlap.`;
 
 export const command: Command = {
   summary: 'evaluate a model folder on a test split (image and pixel metrics, HTML report)',
@@ -15,6 +17,7 @@ export const command: Command = {
       model: { type: 'string' },
       data: { type: 'string' },
       object: { type: 'string' },
+      tile: { type: 'string' },
       json: { type: 'boolean' },
       report: { type: 'string' },
       quiet: { type: 'boolean' },
@@ -25,14 +28,16 @@ export const command: Command = {
     const { evaluateModel, metricValues } = await import('../detect/run/evaluate.js');
     const { writeEvalReport } = await import('../detect/run/report.js');
     const { buildTable, renderText, metricLabel } = await import('../metrics/index.js');
+    const { tilingFor } = await import('../detect/run/tiles.js');
     const model = await loadModelFolder(modelDir);
     try {
-      const r = await evaluateModel(model, data, { object: values.object, quiet: values.quiet === true || values.json === true });
+      const tiling = tilingFor(model.manifest, values.tile);
+      const r = await evaluateModel(model, data, { object: values.object, quiet: values.quiet === true || values.json === true, tiling });
       const metrics = metricValues(r);
       let reportPath: string | null = null;
       if (values.report !== undefined) reportPath = await writeEvalReport(values.report, model, [r], data);
       if (values.json) {
-        process.stdout.write(JSON.stringify({ model: modelDir, object: r.object, images: r.images, anomalous: r.anomalous, metrics, threshold: model.manifest.threshold, report: reportPath }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ model: modelDir, object: r.object, images: r.images, anomalous: r.anomalous, tiling, metrics, threshold: model.manifest.threshold, report: reportPath }, null, 2) + '\n');
       } else {
         void metricLabel;
         process.stdout.write(`${model.manifest.method} (${model.manifest.backbone.arch}) on ${r.object}: ${r.images} test images, ${r.anomalous} anomalous\n`);

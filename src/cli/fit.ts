@@ -4,7 +4,8 @@ import { SpotdiffError } from '../util/errors.js';
 
 const usage = `usage: spotdiff fit --method padim|patchcore --data DIR [--object NAME]
                     --backbone resnet18|resnet50|wide_resnet50_2 [--weights FILE]
-                    [--size N] [--seed S] [--coreset-ratio R] [--quantile Q] --out MODEL [--json]
+                    [--size N] [--tile SIZE[:OVERLAP]] [--seed S] [--coreset-ratio R]
+                    [--quantile Q] --out MODEL [--json]
 
 Fits an anomaly detector on the normal images of the train split (prepared VisA/MVTec
 layout, raw VisA, or a folder layout) and writes a model folder MODEL (model.json +
@@ -16,7 +17,12 @@ when the train split holds labelled anomalous images. Test data is never read.
 
   --weights FILE  torchvision .pth or safetensors backbone weights. Without it the backbone
                   is randomly initialised (seeded): results need pretrained weights.
-  --size N        images are resized to N×N (default 224)`;
+  --size N        images are resized to N×N (default 224; with --tile: no resize unless given)
+  --tile SIZE[:OVERLAP]
+                  for images larger than the model's input: fit on overlapping SIZE×SIZE
+                  tiles (SIZE is the model's input size), neighbours sharing at least OVERLAP
+                  px (or N%; default 25%). Eval and predict then score by the same tiles and
+                  stitch their maps into one full-resolution map (image score = its maximum).`;
 
 export const command: Command = {
   summary: 'fit PaDiM or PatchCore on normal training images and save a model folder',
@@ -29,6 +35,7 @@ export const command: Command = {
       backbone: { type: 'string' },
       weights: { type: 'string' },
       size: { type: 'string' },
+      tile: { type: 'string' },
       seed: { type: 'string' },
       'coreset-ratio': { type: 'string' },
       quantile: { type: 'string' },
@@ -42,6 +49,9 @@ export const command: Command = {
     const { checkArch } = await import('../detect/run/backbone.js');
     checkArch(backbone);
     const seed = intFlag(values.seed, 'seed', 0, 0);
+    const { parseTileSpec } = await import('../detect/common/tiling.js');
+    const tile = values.tile === undefined ? null : parseTileSpec(values.tile);
+    if (tile !== null && tile.size < 32) throw new SpotdiffError('ERR_USAGE', `--tile SIZE must be at least 32 px, got ${tile.size}`);
     if (values.weights === undefined) {
       process.stderr.write(`spotdiff: warning: no --weights given: ${backbone} is randomly initialised (seed ${seed}); results need pretrained weights\n`);
     }
@@ -52,17 +62,18 @@ export const command: Command = {
       object: values.object,
       backbone,
       weights: values.weights,
-      size: intFlag(values.size, 'size', 224, 32),
+      size: values.size === undefined && tile !== null ? undefined : intFlag(values.size, 'size', 224, 32),
+      tile,
       seed,
       quantile: numberFlag(values.quantile, 'quantile', 0.99),
       coresetRatio: numberFlag(values['coreset-ratio'], 'coreset-ratio', 0.1),
       out: requireFlag(values.out, 'out'),
       quiet: values.quiet === true || values.json === true,
     });
-    if (values.json) process.stdout.write(JSON.stringify({ out, method, object: manifest.training.object, threshold: manifest.threshold, training: manifest.training }, null, 2) + '\n');
+    if (values.json) process.stdout.write(JSON.stringify({ out, method, object: manifest.training.object, tiling: manifest.tiling ?? null, threshold: manifest.threshold, training: manifest.training }, null, 2) + '\n');
     else {
       process.stdout.write(
-        `wrote ${out}: ${method} on ${manifest.training.object} (${manifest.training.fitImages} images, ${manifest.training.validationImages} held out) in ${manifest.training.seconds.toFixed(1)} s\n` +
+        `wrote ${out}: ${method} on ${manifest.training.object} (${manifest.training.fitImages} images${tile === null ? '' : ` in ${tile.size} px tiles, overlap ≥ ${tile.overlap} px`}, ${manifest.training.validationImages} held out) in ${manifest.training.seconds.toFixed(1)} s\n` +
           `  threshold ${manifest.threshold.value.toPrecision(5)}: ${manifest.threshold.source}\n`,
       );
     }

@@ -3,35 +3,38 @@ import type { Command } from './command.js';
 import { parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 
-const usage = `usage: spotdiff predict --model MODEL IMAGES... --out DIR [--json]
+const usage = `usage: spotdiff predict --model MODEL IMAGES... --out DIR [--tile SIZE[:OVERLAP]] [--json]
 
 Scores images with a model folder from spotdiff fit. For each image writes
 DIR/<name>.overlay.png (the anomaly map over the image, one colour scale for all images) and
 DIR/<name>.mask.png (the map thresholded at the model's stored pixel threshold), and prints
-its score and whether it is above the stored image threshold.`;
+its score and whether it is above the stored image threshold. A model fitted with --tile
+scores by the same tiles (maps at the full image size); --tile SIZE:OVERLAP changes the overlap.`;
 
 export const command: Command = {
   summary: 'score images with a model: score, heatmap overlay and binary mask per image',
   usage,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, { model: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } }, true);
+    const { values, positionals } = parseFlags(argv, { model: { type: 'string' }, out: { type: 'string' }, tile: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } }, true);
     const modelDir = requireFlag(values.model, 'model');
     const out = requireFlag(values.out, 'out');
     if (positionals.length === 0) throw new SpotdiffError('ERR_USAGE', 'give one or more images to score');
     const { loadModelFolder, disposeModel } = await import('../detect/run/model-folder.js');
     const { checkInputImages } = await import('../detect/run/input-images.js');
     const { scoreSamples } = await import('../detect/run/score.js');
+    const { tilingFor } = await import('../detect/run/tiles.js');
     const { readRgb, resizeRgb } = await import('../data/image.js');
     const { overlayPng, maskPng, sharedRange } = await import('../report/overlay.js');
     const { writeFileAtomic } = await import('../util/atomic-write.js');
     const { resolve } = await import('node:path');
     const model = await loadModelFolder(modelDir);
     try {
+      const tiling = tilingFor(model.manifest, values.tile);
       const images = positionals.map((p) => resolve(p));
       await checkInputImages(images, model.manifest.inputImages, 'images');
       const [h, w] = model.manifest.preprocess.resize;
       const samples = images.map((image) => ({ image, label: 'normal' as const, mask: null, object: model.manifest.training.object, defect: null, split: null }));
-      const scored = await scoreSamples(model.detector, model.backbone, samples, [h, w], { quiet: values.quiet === true || values.json === true, progressLabel: 'predict' });
+      const scored = await scoreSamples(model.detector, model.backbone, samples, [h, w], { quiet: values.quiet === true || values.json === true, progressLabel: 'predict', tiling });
       const range = sharedRange(scored.maps.map((data) => ({ width: w, height: h, data })));
       if (range.vmax <= range.vmin) range.vmax = range.vmin + 1;
       const { value, pixelValue } = model.manifest.threshold;

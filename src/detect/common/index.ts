@@ -4,3 +4,4 @@ export { type FeatureMaps, type ScoreOptions, type ScoreTensors, type Scores, sc
 // The map blur is the project's one Gaussian blur (src/augment/gaussian-blur.ts).
 export { gaussianBlur, gaussianKernel1d, gaussianRadius, type BlurPadding } from '../../augment/gaussian-blur.js';
 export { anomalyMaps, upsampleScores, maxPerImage } from './anomaly-map.js';
+export { type TileConfig, type Tile, checkTileConfig, parseTileSpec, defaultOverlap, tileStarts, tileLayout, tileWindow1d, stitchTiles, cutTiles } from './tiling.js';

@@ -5,7 +5,7 @@ import * as T from '../../tensor/index.js';
 import type { HostTensor } from '../../tensor/io/index.js';
 import { ResNet } from '../../models/resnet.js';
 import { readWeights, resolveWeightsPath } from '../../models/weights-file.js';
-import { loadWeightsInto, resNetFromWeights, stateDictToHost } from '../../models/weights.js';
+import { loadWeightsInto, resNetFromWeights } from '../../models/weights.js';
 import { extractFeatures } from '../../models/feature-extractor.js';
 import { isResNetArch, RESNET_ARCHS, type ResNetArch } from '../../models/backbone-names.js';
 import { SpotdiffError } from '../../util/errors.js';
@@ -62,8 +62,6 @@ export function backboneFromState(arch: ResNetArch, state: ReadonlyMap<string, H
   model.eval();
   return model;
 }
-
-export const backboneState = stateDictToHost;
 
 /** Runs the backbone (no grad) on a batch of preprocessed images [N, 3, H, W]; the caller disposes the maps. */
 export function batchFeatures(model: ResNet, images: Float32Array, shape: readonly number[], layers: readonly string[]): FeatureMaps {

@@ -8,6 +8,7 @@ import { selectExamples, type ObjectReport, type ScoredImage } from '../../repor
 import { checkInputImages } from './input-images.js';
 import type { LoadedModel } from './model-folder.js';
 import { scoreSamples, type ScoredSamples } from './score.js';
+import type { TileConfig } from '../common/tiling.js';
 
 export interface EvalResult {
   object: string;
@@ -39,13 +40,14 @@ export async function testSamples(data: string, object: string): Promise<Sample[
   return test;
 }
 
-/** Scores the test split and computes image and pixel metrics (threshold-free). */
-export async function evaluateModel(model: LoadedModel, data: string, o: { object?: string; quiet?: boolean } = {}): Promise<EvalResult> {
+/** Scores the test split (by tiles when the model was fitted so, or as `tiling` says) and computes image and pixel metrics (threshold-free). */
+export async function evaluateModel(model: LoadedModel, data: string, o: { object?: string; quiet?: boolean; tiling?: TileConfig | null } = {}): Promise<EvalResult> {
   const object = o.object ?? model.manifest.training.object;
   const samples = await testSamples(data, object);
   await checkInputImages(samples.map((s) => s.image), model.manifest.inputImages, 'test images');
   const [h, w] = model.manifest.preprocess.resize;
-  const scored = await scoreSamples(model.detector, model.backbone, samples, [h, w], { masks: true, progressLabel: `eval ${object}`, quiet: o.quiet });
+  const tiling = o.tiling === undefined ? model.manifest.tiling ?? null : o.tiling;
+  const scored = await scoreSamples(model.detector, model.backbone, samples, [h, w], { masks: true, progressLabel: `eval ${object}`, quiet: o.quiet, tiling });
   const labels = scored.samples.map((s) => (s.label === 'anomaly' ? 1 : 0));
   const image = binaryMetrics(labels, scored.imageScores);
   const hasMasks = scored.samples.some((s) => s.label === 'anomaly' && s.mask !== null);

@@ -6,11 +6,13 @@ import { Progress } from '../../util/progress.js';
 import { PadimFitter } from '../padim/index.js';
 import { PatchcoreFitter } from '../patchcore/index.js';
 import type { InputConfig } from '../common/config.js';
+import { checkTileConfig, tileLayout, type TileConfig } from '../common/tiling.js';
 import { batchFeatures, checkArch, createBackbone, disposeFeatures } from './backbone.js';
 import type { Detector, Method } from './detector.js';
 import { checkInputImages } from './input-images.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModelFolder, spotdiffVersion, type ModelManifest } from './model-folder.js';
 import { scoreSamples } from './score.js';
+import { forEachTileFeatures, imagesPerBatch } from './tiles.js';
 import { chooseThreshold, holdOutValidation, quantile } from './threshold.js';
 
 export interface FitRequest {
@@ -20,8 +22,13 @@ export interface FitRequest {
   object?: string;
   backbone: string;
   weights?: string;
-  /** Square input side (default 224). */
+  /**
+   * Square input side (default 224). With `tile`: the side whole images are resized to before
+   * tiling (default: no resize, the images' own size).
+   */
   size?: number;
+  /** Fit on (and later score by) overlapping tiles of `tile.size` px, the model's input size; null/absent: whole images. */
+  tile?: TileConfig | null;
   seed?: number;
   out: string;
   /** Share of the train normals held out for the threshold (default 0.1, at least 1 image). */
@@ -58,29 +65,39 @@ export async function trainSamples(data: string, object: string | undefined): Pr
 export async function fitModel(req: FitRequest): Promise<FitResult> {
   const started = Date.now();
   const arch = checkArch(req.backbone);
-  const size = req.size ?? 224;
+  const tile = req.tile == null ? null : checkTileConfig(req.tile, 'tile');
   const seed = req.seed ?? 0;
   const q = req.quantile ?? 0.99;
   const { samples, object, dataset } = await trainSamples(req.data, req.object);
   const inputImages = await checkInputImages(samples.map((s) => s.image), null, 'training images');
+  // Whole images go to the backbone at size × size; tiled ones at their own size (or --size), cut into tiles.
+  const resize: [number, number] = tile === null ? [req.size ?? 224, req.size ?? 224] : req.size !== undefined ? [req.size, req.size] : [inputImages.height, inputImages.width];
+  const inputSize = tile === null ? resize[0] : tile.size;
+  if (tile !== null) tileLayout(resize[0], resize[1], tile); // an image smaller than a tile fails here, before any work
+  const batchSize = req.batchSize ?? 8;
   const { fit, validation } = holdOutValidation(samples, req.validationFraction ?? 0.1, seed);
 
   const { model: backbone, record } = await createBackbone(arch, req.weights, seed);
   let detector: Detector | null = null;
   try {
-    const input: InputConfig = { backbone: arch, weights: record.weightsSha256 === null ? null : `${record.weightsFile} sha256:${record.weightsSha256}`, resize: null, crop: null, imageSize: [size, size] };
+    const input: InputConfig = { backbone: arch, weights: record.weightsSha256 === null ? null : `${record.weightsFile} sha256:${record.weightsSha256}`, resize: null, crop: null, imageSize: [inputSize, inputSize] };
     const padim = req.method === 'padim' ? new PadimFitter({ input, seed: 1024 }) : null;
     const patchcore = req.method === 'patchcore' ? new PatchcoreFitter({ input, coreset: { ratio: req.coresetRatio ?? 0.1, seed } }) : null;
     const layers = padim !== null ? ['layer1', 'layer2', 'layer3'] : ['layer2', 'layer3'];
     try {
-      const loader = new DataLoader(fit, { batchSize: req.batchSize ?? 8, preprocess: { resize: [size, size] } });
+      const images = tile === null ? batchSize : imagesPerBatch(resize[0], resize[1], tile, batchSize);
+      const loader = new DataLoader(fit, { batchSize: images, preprocess: { resize } });
       const progress = new Progress({ total: fit.length, label: 'features', unit: 'img', enabled: !req.quiet });
+      const fitter = (padim ?? patchcore)!;
       for await (const batch of loader) {
-        const features = batchFeatures(backbone, batch.images, batch.shape, layers);
-        try {
-          (padim ?? patchcore)!.add(features);
-        } finally {
-          disposeFeatures(features);
+        if (tile !== null) forEachTileFeatures(backbone, batch.images, batch.shape, tile, layers, batchSize, (features) => fitter.add(features));
+        else {
+          const features = batchFeatures(backbone, batch.images, batch.shape, layers);
+          try {
+            fitter.add(features);
+          } finally {
+            disposeFeatures(features);
+          }
         }
         progress.tick(batch.samples.length);
       }
@@ -104,7 +121,7 @@ export async function fitModel(req: FitRequest): Promise<FitResult> {
       patchcore?.dispose();
     }
 
-    const scored = await scoreSamples(detector, backbone, validation, [size, size], { progressLabel: 'validation', quiet: req.quiet });
+    const scored = await scoreSamples(detector, backbone, validation, resize, { progressLabel: 'validation', quiet: req.quiet, tiling: tile, batchSize });
     const labels = scored.samples.map((s) => (s.label === 'anomaly' ? 1 : 0));
     const choice = chooseThreshold(labels, scored.imageScores, q);
     const normalMapMax = scored.maps.filter((_, i) => labels[i] === 0).map((m) => m.reduce((a, v) => (v > a ? v : a), -Infinity));
@@ -114,7 +131,8 @@ export async function fitModel(req: FitRequest): Promise<FitResult> {
       spotdiffVersion: spotdiffVersion(),
       method: req.method,
       backbone: record,
-      preprocess: { resize: [size, size], crop: null, normalize: 'imagenet' },
+      preprocess: { resize, crop: null, normalize: 'imagenet' },
+      tiling: tile,
       inputImages,
       detector: detector.model.config,
       threshold: {
