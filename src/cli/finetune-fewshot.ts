@@ -130,6 +130,10 @@ export const command: Command = {
     const { writeFileAtomic } = await import('../util/atomic-write.js');
     const result = await runFewshot(request);
     await writeFileAtomic(out, JSON.stringify(result, null, 2) + '\n');
+    const collapsed = result.results.filter((r) => r.collapsed);
+    if (collapsed.length > 0) {
+      process.stderr.write(`spotdiff: warning: the embedding collapsed (contrastive loss at log(2·batch − 1)) in ${collapsed.length} of ${result.results.length} runs (${collapsed.map((r) => `k=${r.k} run ${r.run}`).join(', ')}); lower --lr\n`);
+    }
     if (values.json) {
       process.stdout.write(JSON.stringify({ out, object: result.object, summary: result.summary }, null, 2) + '\n');
       return 0;

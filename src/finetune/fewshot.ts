@@ -12,7 +12,7 @@ import { Progress } from '../util/progress.js';
 import { Random, hashSeed } from '../util/random.js';
 import { SpotdiffError } from '../util/errors.js';
 import { loadImageBatches, loadShots, supportSet } from './images.js';
-import { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses.js';
+import { DEFAULT_LOSS_WEIGHTS, isCollapsedContrastive, type LossWeights } from './losses.js';
 import { scoreTestSet, testMetrics, type RunMetrics, type ScoreMethod } from './score.js';
 import { Finetuner, type OptimizerName, type StepLosses } from './train.js';
 import { autoViewKind, type NegativeKind, type ViewKind } from './views.js';
@@ -59,6 +59,8 @@ export interface FewshotRunResult {
   views: ViewKind;
   /** Mean loss over the first and the last tenth of the steps (null without steps). */
   loss: { first: StepLosses; last: StepLosses } | null;
+  /** The contrastive term ended at its all-embeddings-equal value (lower the learning rate). */
+  collapsed: boolean;
   metrics: RunMetrics;
   backbone: string | null;
   seconds: number;
@@ -257,12 +259,14 @@ export async function runFewshot(req: FewshotRequest): Promise<FewshotResult> {
         model.dispose();
       }
       const tenth = Math.max(1, Math.ceil(trace.length / 10));
+      const last = trace.length === 0 ? null : averageLosses(trace.slice(-tenth));
       results.push({
         k,
         run: draw.run,
         shots: draw.normal.map((s) => s.image),
         views: viewKind,
-        loss: trace.length === 0 ? null : { first: averageLosses(trace.slice(0, tenth)), last: averageLosses(trace.slice(-tenth)) },
+        loss: last === null ? null : { first: averageLosses(trace.slice(0, tenth)), last },
+        collapsed: last !== null && isCollapsedContrastive(last.contrastive, batch),
         metrics,
         backbone: savedBackbone,
         seconds: (Date.now() - runStarted) / 1000,

@@ -98,3 +98,12 @@ export function finetuneLossParts(z1: T.Tensor, z2: T.Tensor, anomalies: T.Tenso
     return { total, contrastive: con.item(), cross: cross?.item() ?? null, negative: neg?.item() ?? null };
   });
 }
+
+/**
+ * True when an NT-Xent value over 2·batch views sits at log(2·batch − 1), its value when every
+ * embedding is the same (each anchor's positive is no closer than its negatives): the
+ * embedding has collapsed, typically from too high a learning rate.
+ */
+export function isCollapsedContrastive(value: number, batch: number): boolean {
+  return value >= Math.log(2 * batch - 1) - 1e-3;
+}
