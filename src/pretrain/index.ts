@@ -12,3 +12,7 @@ export { Encoder, pooledFeatures, featureDim, zeroInitResidual } from './encoder
 export { simsiamProjector, simsiamPredictor, mlpHead, spdClassifier } from './heads.js';
 export { BatchNorm1d } from './batch-norm1d.js';
 export { SimSiam, SimSiamNetwork, type SimSiamConfig } from './simsiam.js';
+export { Moco, MocoNetwork, type MocoConfig } from './moco.js';
+export { SimClr, SimClrNetwork, type SimClrConfig } from './simclr.js';
+export { Supervised, SupervisedNetwork, type SupervisedConfig } from './supervised.js';
+export { FrozenCopy } from './frozen-copy.js';

@@ -14,6 +14,11 @@ import { tempDir } from '../helpers/tmp.js';
  * weight decay 1e-4) in both. The Python side is written from the papers' official code, not
  * from spotdiff's: torchvision's ResNet, nn.BatchNorm1d, F.cosine_similarity, einsum logits.
  * One Python start per call.
+ *
+ * The reference Python (Debian's python3-torch) and the addon link the same libtorch 1.13
+ * library, so with one thread on both sides the same ops give the same bits: SimSiam, SimCLR
+ * and supervised steps agree exactly; MoCo's differ by ~1e-6 (its einsum logits and momentum
+ * update are computed in another order). The tests' tolerances (1e-4) are for other builds.
  */
 
 const PYTHON = String.raw`

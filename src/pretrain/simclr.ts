@@ -1,0 +1,86 @@
+import * as T from '../tensor/index.js';
+import { Module, ntXent, type Linear } from '../nn/index.js';
+import { ResNet, type ResNetArch } from '../models/resnet.js';
+import type { Random } from '../util/random.js';
+import { SpotdiffError } from '../util/errors.js';
+import type { PretrainLoss, PretrainMethod, PretrainViews, SpdConfig } from './method.js';
+import { Encoder, featureDim, pooledFeatures, zeroInitResidual } from './encoder.js';
+import { mlpHead, spdClassifier } from './heads.js';
+import { composeLoss, spdTerm } from './spd-term.js';
+import { makePretrainViews } from './views.js';
+
+export interface SimClrConfig {
+  arch: ResNetArch;
+  spd: SpdConfig;
+  viewSize: number;
+  /** Projection size (128). */
+  dim: number;
+  /** NT-Xent temperature τ (0.1, see METHOD_DEFAULTS). */
+  temperature: number;
+  zeroInitResidual: boolean;
+}
+
+/** SimCLR's modules: "encoder" (backbone + projection head g) and "spd_head" for SPD's cross-entropy form. */
+export class SimClrNetwork extends Module {
+  readonly encoder: Encoder;
+  readonly spdHead: Linear | null;
+  constructor(c: SimClrConfig) {
+    super();
+    const backbone = new ResNet(c.arch);
+    if (c.zeroInitResidual) zeroInitResidual(backbone);
+    this.encoder = this.registerModule('encoder', new Encoder(backbone, mlpHead(featureDim(backbone), c.dim)));
+    this.spdHead = c.spd.eta > 0 && c.spd.objective === 'cross-entropy' ? this.registerModule('spd_head', spdClassifier(featureDim(backbone))) : null;
+  }
+  /** The projection z = g(h). */
+  forward(x: T.Tensor): T.Tensor {
+    return this.encoder.forward(x);
+  }
+}
+
+/**
+ * SimCLR (Chen, Kornblith, Norouzi & Hinton, ICML 2020): two strong views through the encoder
+ * and projection head, NT-Xent over the 2N projections (each one's positive is its other
+ * view, the other 2N − 2 are negatives). The views go through the network one at a time, as
+ * SimSiam and MoCo do here; SimCLR's TF code concatenates them into one batch of 2N, which
+ * differs only in BatchNorm's statistics. With SPD, the regulariser's embeddings are the
+ * projection head's outputs.
+ */
+export class SimClr implements PretrainMethod {
+  readonly name = 'simclr' as const;
+  readonly arch: ResNetArch;
+  readonly module: SimClrNetwork;
+  constructor(readonly config: SimClrConfig) {
+    this.arch = config.arch;
+    this.module = new SimClrNetwork(config);
+  }
+
+  get backbone(): ResNet {
+    return this.module.encoder.backbone;
+  }
+
+  parameterGroups(): { params: T.Tensor[]; fixedLr: boolean }[] {
+    const m = this.module;
+    return [{ params: [...m.encoder.trainableParameters(), ...(m.spdHead?.parameters() ?? [])], fixedLr: false }];
+  }
+
+  makeViews(images: T.Tensor, _labels: T.Tensor | null, rng: Random): PretrainViews {
+    return makePretrainViews(this.name, { kind: 'two-strong', size: this.config.viewSize, spd: this.config.spd }, images, null, rng);
+  }
+
+  loss(views: PretrainViews): PretrainLoss {
+    const second = views.second;
+    if (second === null) throw new SpotdiffError('ERR_BAD_INPUT', 'simclr.loss: SimCLR needs two views (views.second is null)');
+    const m = this.module;
+    return T.tidy(() => {
+      const base = ntXent(m.encoder.forward(views.first), m.encoder.forward(second), { temperature: this.config.temperature });
+      const spd = spdTerm(this.name, views, this.config.spd, {
+        embed: (x) => m.encoder.forward(x),
+        features: (x) => pooledFeatures(m.encoder.backbone, x),
+        classifier: m.spdHead,
+      });
+      return composeLoss(base, spd, this.config.spd.eta);
+    });
+  }
+
+  afterStep(): void {}
+}
