@@ -1,0 +1,156 @@
+import { join } from 'node:path';
+import type { Command } from './command.js';
+import { intFlag, numberFlag, parseFlags } from './args.js';
+import { SpotdiffError } from '../util/errors.js';
+import type { PretrainOptions } from '../pretrain/options.js';
+import type { PretrainMethodName, SpdConfig } from '../pretrain/method.js';
+
+const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
+                         [--spd ETA] [--spd-negative smoothblend|cutpaste]
+                         [--spd-objective cosine|cross-entropy]
+                         --data DIR [--data DIR2 ...]
+                         --backbone resnet18|resnet50|wide_resnet50_2 [--init WEIGHTS]
+                         --epochs N --batch-size B [--lr X] [--warmup-epochs W]
+                         [--size 224] [--seed S] [--device cpu|cuda|auto]
+                         --out DIR [--resume] [--json] [--quiet]
+
+Pre-trains a backbone with SimSiam, MoCo v2, SimCLR or supervised classification of the
+objects, with SPD (SPot-the-Difference) as a regulariser, on the normal training images
+of one or more datasets (prepared VisA/MVTec layout, raw VisA, or a folder layout; test
+images and anomalies are never used), and writes in DIR:
+
+  backbone.safetensors  the trained ResNet with torchvision's names (fc included), for
+                        spotdiff fit --weights DIR/backbone.safetensors
+  checkpoint.safetensors  network and optimiser state after the last finished epoch,
+                        replaced atomically each epoch
+  log.jsonl             one line per step: step, epoch, lr, total, base, spd, imagesPerSecond
+
+  --spd ETA             weight of the SPD loss (default 0.1, the paper's; 0 turns SPD off)
+  --spd-negative        how SPD's negative is made (default smoothblend)
+  --spd-objective       cosine (default) or cross-entropy (always for supervised)
+  --init WEIGHTS        start from these weights (torchvision .pth or safetensors, e.g.
+                        ImageNet weights); their fc is not used. Default: seeded random init
+  --lr X                peak learning rate (default: the method's base rate × B/256:
+                        SimSiam 0.05, MoCo v2 0.03, SimCLR 0.3, supervised 0.1)
+  --warmup-epochs W     linear warm-up from 0 over the first W epochs (default 0)
+  --size N              images are resized to N×N, the views are N×N (default 224)
+  --device D            cpu (default), cuda, cuda:N, or auto
+  --resume              continue the run in DIR from its checkpoint; options left out
+                        are taken from the checkpoint, options given must match it
+
+Momentum SGD (momentum and weight decay as the method's published recipe), cosine
+schedule over all steps (supervised: ×0.1 every 30 epochs); every step is a full batch.
+With the same seed, a run stopped (Ctrl-C) and resumed gives the same losses as one that
+was not stopped: the checkpoint of the last finished epoch is the resume point.`;
+
+const METHODS = ['simsiam', 'moco', 'simclr', 'supervised'];
+
+export const command: Command = {
+  summary: 'pre-train a backbone (SimSiam, MoCo v2, SimCLR or supervised, with SPD) and export it',
+  usage,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      method: { type: 'string' },
+      spd: { type: 'string' },
+      'spd-negative': { type: 'string' },
+      'spd-objective': { type: 'string' },
+      data: { type: 'string', multiple: true },
+      backbone: { type: 'string' },
+      init: { type: 'string' },
+      epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      'warmup-epochs': { type: 'string' },
+      size: { type: 'string' },
+      seed: { type: 'string' },
+      device: { type: 'string' },
+      out: { type: 'string' },
+      resume: { type: 'boolean' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    });
+    if (values.out === undefined || values.out === '') throw new SpotdiffError('ERR_USAGE', '--out is required');
+    const resume = values.resume === true;
+    if (values.method !== undefined && !METHODS.includes(values.method)) throw new SpotdiffError('ERR_USAGE', `--method must be one of ${METHODS.join(', ')}, got "${values.method}"`);
+    const negative = values['spd-negative'];
+    if (negative !== undefined && negative !== 'smoothblend' && negative !== 'cutpaste') throw new SpotdiffError('ERR_USAGE', `--spd-negative must be smoothblend or cutpaste, got "${negative}"`);
+    const objective = values['spd-objective'];
+    if (objective !== undefined && objective !== 'cosine' && objective !== 'cross-entropy') throw new SpotdiffError('ERR_USAGE', `--spd-objective must be cosine or cross-entropy, got "${objective}"`);
+
+    // On resume, what is not given comes from the checkpoint's config (read from its header alone).
+    const { readCheckpointMeta } = await import('../pretrain/checkpoint-meta.js');
+    const checkpoint = join(values.out, 'checkpoint.safetensors');
+    const saved = resume ? ((await readCheckpointMeta(checkpoint))?.config ?? null) : null;
+    if (resume && saved === null) {
+      throw new SpotdiffError('ERR_NOT_FOUND', `nothing to resume: ${values.out} has no checkpoint.safetensors (a run writes it at the end of its first epoch); start without --resume`);
+    }
+    const need = <V>(v: V | undefined, flag: string, fromCheckpoint: V | undefined): V => {
+      if (v !== undefined) return v;
+      if (fromCheckpoint !== undefined) return fromCheckpoint;
+      throw new SpotdiffError('ERR_USAGE', `--${flag} is required`);
+    };
+    const spd: Partial<SpdConfig> = { ...(saved?.spd ?? {}) };
+    if (values.spd !== undefined) {
+      spd.eta = numberFlag(values.spd, 'spd', 0);
+      if (spd.eta < 0) throw new SpotdiffError('ERR_USAGE', `--spd must be ≥ 0 (0 turns SPD off), got ${values.spd}`);
+    }
+    if (negative !== undefined) spd.negative = negative;
+    if (objective !== undefined) spd.objective = objective;
+    const optionalInt = (flag: string, min: number, fromCheckpoint: number | undefined): number | undefined =>
+      values[flag as keyof typeof values] !== undefined ? intFlag(values[flag as keyof typeof values] as string, flag, 0, min) : fromCheckpoint;
+
+    const options: PretrainOptions = {
+      method: need(values.method as PretrainMethodName | undefined, 'method', saved?.method),
+      spd,
+      data: need(values.data, 'data', saved?.data),
+      backbone: need(values.backbone, 'backbone', saved?.backbone),
+      init: values.init,
+      epochs: need(optionalInt('epochs', 1, saved?.epochs), 'epochs', undefined),
+      batchSize: need(optionalInt('batch-size', 2, saved?.batchSize), 'batch-size', undefined),
+      lr: values.lr !== undefined ? numberFlag(values.lr, 'lr', 0) : saved?.lr,
+      warmupEpochs: optionalInt('warmup-epochs', 0, saved?.warmupEpochs),
+      size: optionalInt('size', 32, saved?.size),
+      seed: optionalInt('seed', 0, saved?.seed),
+      out: values.out,
+      resume,
+      device: values.device ?? 'cpu',
+      quiet: values.quiet === true || values.json === true,
+    };
+    const { checkPretrainOptions } = await import('../pretrain/options.js');
+    checkPretrainOptions(options);
+
+    const { trainPretrain } = await import('../pretrain/trainer.js');
+    // Ctrl-C stops after the current step; the last finished epoch's checkpoint is the resume point.
+    const controller = new AbortController();
+    const onSigint = (): void => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write('\nspotdiff: stopping after this step (Ctrl-C again to quit now); resume with --resume\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    let result;
+    try {
+      result = await trainPretrain(options, { signal: controller.signal });
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    if (values.json) {
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    } else if (result.completed && result.stepsThisCall === 0) {
+      process.stdout.write(`the run in ${result.out} had already finished its ${result.config.epochs} epochs; wrote ${result.backbone} again\n`);
+    } else if (result.completed) {
+      const c = result.config;
+      process.stdout.write(
+        `wrote ${result.backbone}: ${c.method}${c.spd.eta > 0 ? ` + SPD (η ${c.spd.eta}, ${c.spd.negative}, ${c.spd.objective})` : ''} ${c.backbone}, ` +
+          `${c.epochs} epochs × ${c.stepsPerEpoch} steps of ${c.batchSize} images in ${result.seconds.toFixed(1)} s` +
+          `${result.lastEpochLoss !== null ? `, last epoch's mean loss ${result.lastEpochLoss.toFixed(4)}` : ''}\n` +
+          `  use it with: spotdiff fit --backbone ${c.backbone} --weights ${result.backbone} ...\n`,
+      );
+    } else if (result.epochs > 0) {
+      process.stdout.write(`stopped after ${result.steps} steps; ${result.checkpoint} holds epoch ${result.epochs} of ${result.config.epochs}: continue with --resume\n`);
+    } else {
+      process.stdout.write(`stopped after ${result.steps} steps, before the first epoch ended: there is no checkpoint to resume from\n`);
+    }
+    return result.completed ? 0 : 1;
+  },
+};

@@ -1,0 +1,59 @@
+import type { ResNetArch } from '../models/backbone-names.js';
+import { SpotdiffError } from '../util/errors.js';
+import type { PretrainMethodName, SpdConfig } from './method.js';
+
+/**
+ * Everything that decides a pre-training run's numbers. A checkpoint records it, and a run is
+ * resumed only with the same one: a resumed run must give the loss curve the uninterrupted
+ * run would have given, which a different batch size, schedule or seed would break.
+ */
+export interface PretrainConfig {
+  method: PretrainMethodName;
+  spd: SpdConfig;
+  backbone: ResNetArch;
+  /** Dataset folders, absolute, in the order given. */
+  data: string[];
+  /** Class names in label order (supervised: the objects of the data; otherwise null). */
+  classes: string[] | null;
+  /** The weights the backbone started from (--init), or null for seeded random init. */
+  init: { file: string; sha256: string } | null;
+  epochs: number;
+  batchSize: number;
+  /** Peak learning rate (baseLr·batchSize/256 unless given). */
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** The learning-rate schedule (see schedule.ts): the method's published one. */
+  schedule: 'cosine' | 'step';
+  /** Linear warm-up from 0 over these first epochs. */
+  warmupEpochs: number;
+  /** Images are resized to size×size. */
+  size: number;
+  seed: number;
+  /** Images used per epoch and steps per epoch (a changed data folder changes these). */
+  images: number;
+  stepsPerEpoch: number;
+}
+
+/** The fields in which two configs differ, each as "name: saved → now". */
+export function configDifferences(saved: PretrainConfig, now: PretrainConfig): string[] {
+  const out: string[] = [];
+  const keys = new Set([...Object.keys(saved), ...Object.keys(now)]) as Set<keyof PretrainConfig>;
+  for (const k of keys) {
+    const a = JSON.stringify(saved[k]);
+    const b = JSON.stringify(now[k]);
+    if (a !== b) out.push(`${k}: ${a ?? 'unset'} in the checkpoint, ${b ?? 'unset'} now`);
+  }
+  return out;
+}
+
+/** Throws when a checkpoint's config is not the run's (resume would not continue the same run). */
+export function checkSameConfig(saved: PretrainConfig, now: PretrainConfig, checkpoint: string): void {
+  const diff = configDifferences(saved, now);
+  if (diff.length === 0) return;
+  throw new SpotdiffError(
+    'ERR_BAD_CHECKPOINT',
+    `cannot resume from ${checkpoint}: it was written by a run with another configuration (${diff.join('; ')}). ` +
+      'Resume with the same options (options left out are taken from the checkpoint), or start a new run in another --out folder',
+  );
+}

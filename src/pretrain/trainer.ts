@@ -1,0 +1,309 @@
+import { readFileSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as T from '../tensor/index.js';
+import { SGD } from '../nn/index.js';
+import { DataLoader } from '../data/loader.js';
+import type { ResNetArch } from '../models/backbone-names.js';
+import { isAtomicTempName } from '../util/atomic-write.js';
+import { SpotdiffError } from '../util/errors.js';
+import { Progress } from '../util/progress.js';
+import { Random } from '../util/random.js';
+import type { PretrainMethod, PretrainMethodName, SpdConfig } from './method.js';
+import { METHOD_DEFAULTS, scaledLr } from './defaults.js';
+import { checkPretrainOptions, type PretrainOptions } from './options.js';
+import { createPretrainMethod } from './create.js';
+import { readPretrainData } from './data.js';
+import { loadInitWeights, readInitWeights, type InitWeights } from './init-weights.js';
+import { checkSameConfig, type PretrainConfig } from './run-config.js';
+import { loadCheckpoint, readCheckpointMeta, saveCheckpoint, type CheckpointWriter } from './checkpoint.js';
+import { LOG_FILE, StepLog, type StepRecord } from './log.js';
+import { BACKBONE_FILE, exportBackbone } from './export.js';
+import { scheduledLr } from './schedule.js';
+
+export { checkPretrainOptions, type PretrainOptions } from './options.js';
+
+/**
+ * The pre-training loop: a method (SimSiam, MoCo v2, SimCLR or supervised, with or without
+ * SPD) trained with momentum SGD on the normal training images of one or more datasets, a
+ * checkpoint per epoch, a per-step loss log, and the backbone exported at the end.
+ *
+ * Reproducibility is by construction rather than by saving generator states: weights are
+ * initialised after T.manualSeed(seed); epoch e visits the images in the order
+ * Random.derive(seed, 'loader-epoch', e) gives; step s draws its augmentations from
+ * Random.derive(seed, 'pretrain', e, s); the learning rate is a function of s. So a run resumed
+ * from the checkpoint of epoch e repeats exactly what the uninterrupted run did after epoch e
+ * (on CPU, bit for bit).
+ */
+
+export type PretrainEvent =
+  | { type: 'step'; record: StepRecord; totalSteps: number }
+  | { type: 'epoch'; epoch: number; step: number; meanLoss: number; checkpoint: string };
+
+/** What a method is built from (the trainer's side of createPretrainMethod). */
+export interface MethodRequest {
+  method: PretrainMethodName;
+  arch: ResNetArch;
+  spd: SpdConfig;
+  viewSize: number;
+  /** Classes of the supervised classifier (null for the self-supervised methods). */
+  numClasses: number | null;
+}
+export type MethodFactory = (request: MethodRequest) => PretrainMethod;
+
+export interface PretrainHooks {
+  onProgress?: (event: PretrainEvent) => void;
+  /** Stops the run after the current step; the last epoch's checkpoint stays the resume point. */
+  signal?: AbortSignal;
+  /** Builds the method (default: createPretrainMethod); tests pass small ones. */
+  createMethod?: MethodFactory;
+  /** Writes the checkpoint file (default: atomic streamed safetensors); tests simulate a crash half-way. */
+  writeCheckpoint?: CheckpointWriter;
+}
+
+export interface PretrainResult {
+  out: string;
+  /** False when the run was stopped by the signal before its last epoch. */
+  completed: boolean;
+  config: PretrainConfig;
+  /** Epochs checkpointed and steps run, over the whole run (resumed parts included). */
+  epochs: number;
+  steps: number;
+  /** Steps run by this call (0 when resuming a finished run). */
+  stepsThisCall: number;
+  /** The epoch this call started at (0 for a fresh run). */
+  startEpoch: number;
+  /** Mean total loss of the last epoch run by this call, or null. */
+  lastEpochLoss: number | null;
+  checkpoint: string;
+  log: string;
+  /** The exported backbone (null when the run did not complete). */
+  backbone: string | null;
+  seconds: number;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+export function pretrainPaths(out: string): { checkpoint: string; log: string; backbone: string } {
+  return { checkpoint: join(out, CHECKPOINT_FILE), log: join(out, LOG_FILE), backbone: join(out, BACKBONE_FILE) };
+}
+
+let cachedVersion: string | null = null;
+function spotdiffVersion(): string {
+  if (cachedVersion === null) {
+    try {
+      cachedVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      cachedVersion = 'unknown';
+    }
+  }
+  return cachedVersion;
+}
+
+/** Removes what an interrupted atomic write of this run's files left behind (never anything else). */
+async function removeStaleTemps(out: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(out);
+  } catch {
+    return;
+  }
+  const ours = [CHECKPOINT_FILE, LOG_FILE, BACKBONE_FILE].map((f) => `.${f}.tmp-`);
+  for (const n of names) {
+    if (isAtomicTempName(n) && ours.some((p) => n.startsWith(p))) await rm(join(out, n), { force: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The default method factory: the project's implementations with their published sizes. */
+const defaultFactory: MethodFactory = (r) =>
+  createPretrainMethod({ method: r.method, arch: r.arch, spd: r.spd, viewSize: r.viewSize, ...(r.numClasses !== null ? { numClasses: r.numClasses } : {}) });
+
+export async function trainPretrain(options: PretrainOptions, hooks: PretrainHooks = {}): Promise<PretrainResult> {
+  const started = Date.now();
+  const { arch, spd } = checkPretrainOptions(options);
+  const out = resolve(options.out);
+  const paths = pretrainPaths(out);
+  const resume = options.resume === true;
+
+  // The cheap refusals first: the out folder's state decides whether there is anything to do.
+  const saved = await readCheckpointMeta(paths.checkpoint);
+  if (!resume && (saved !== null || (await exists(paths.backbone)))) {
+    throw new SpotdiffError('ERR_USAGE', `${out} already holds a pre-training run (${saved !== null ? CHECKPOINT_FILE : BACKBONE_FILE}); pass --resume to continue it, or choose another --out`);
+  }
+  if (resume && saved === null) {
+    throw new SpotdiffError('ERR_NOT_FOUND', `nothing to resume: ${out} has no ${CHECKPOINT_FILE} (a run writes it at the end of its first epoch); start without --resume`);
+  }
+
+  await removeStaleTemps(out);
+
+  const data = await readPretrainData(options.data);
+  const supervised = options.method === 'supervised';
+  if (supervised && data.classes.length < 2) {
+    throw new SpotdiffError('ERR_BAD_INPUT', `supervised pre-training needs images of at least 2 objects (the classes); the data holds only "${data.classes[0]}"`);
+  }
+  if (options.batchSize > data.samples.length) {
+    throw new SpotdiffError(
+      'ERR_BAD_INPUT',
+      `batch size ${options.batchSize} is larger than the ${data.samples.length} training images of ${options.data.join(', ')}; every step takes a full batch: lower --batch-size`,
+    );
+  }
+  const stepsPerEpoch = Math.floor(data.samples.length / options.batchSize);
+
+  let init: InitWeights | null = null;
+  if (options.init !== undefined) init = await readInitWeights(options.init, arch);
+  const defaults = METHOD_DEFAULTS[options.method];
+  const config: PretrainConfig = {
+    method: options.method,
+    spd,
+    backbone: arch,
+    data: options.data.map((d) => resolve(d)),
+    classes: supervised ? data.classes : null,
+    init: init !== null ? { file: init.file, sha256: init.sha256 } : resume && options.init === undefined ? (saved?.config.init ?? null) : null,
+    epochs: options.epochs,
+    batchSize: options.batchSize,
+    lr: options.lr ?? scaledLr(options.method, options.batchSize),
+    momentum: defaults.momentum,
+    weightDecay: defaults.weightDecay,
+    schedule: defaults.schedule,
+    warmupEpochs: options.warmupEpochs ?? 0,
+    size: options.size ?? 224,
+    seed: options.seed ?? 0,
+    images: data.samples.length,
+    stepsPerEpoch,
+  };
+  if (saved !== null) checkSameConfig(saved.config, config, paths.checkpoint);
+
+  const device = T.resolveDevice(options.device ?? 'cpu');
+  const previousDevice = T.getDefaultDevice();
+  T.setDefaultDevice(device);
+  let method: PretrainMethod | null = null;
+  let optimizer: SGD | null = null;
+  try {
+    T.manualSeed(config.seed);
+    method = (hooks.createMethod ?? defaultFactory)({ method: config.method, arch, spd, viewSize: config.size, numClasses: supervised ? data.classes.length : null });
+    if (init !== null && !resume) {
+      if (method.name === 'moco' && method.backboneLoaded === undefined) {
+        throw new SpotdiffError('ERR_USAGE', '--init with --method moco needs the method to refresh its key encoder from the loaded backbone (PretrainMethod.backboneLoaded), which this build lacks');
+      }
+      loadInitWeights(method.backbone, init);
+      method.backboneLoaded?.();
+    }
+    optimizer = new SGD(
+      method.parameterGroups().map((g) => ({ params: g.params, lr: config.lr })),
+      { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay },
+    );
+    const fixed = method.parameterGroups().map((g) => g.fixedLr);
+
+    let startEpoch = 0;
+    let step = 0;
+    if (resume) {
+      const meta = await loadCheckpoint(paths.checkpoint, method.module, optimizer);
+      startEpoch = meta.epoch;
+      step = meta.step;
+      if (step !== startEpoch * stepsPerEpoch) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${paths.checkpoint}: ${step} steps after ${startEpoch} epochs, expected ${startEpoch * stepsPerEpoch}`);
+    }
+    const log = resume ? await StepLog.resume(paths.log, step) : await StepLog.create(paths.log);
+
+    const totalSteps = config.epochs * stepsPerEpoch;
+    const loader = new DataLoader(data.samples, {
+      batchSize: config.batchSize,
+      // The augmentations work on [0, 1] images; the method normalises its views.
+      preprocess: { resize: [config.size, config.size], normalize: null },
+      shuffle: true,
+      seed: config.seed,
+      dropLast: true,
+    });
+    const progress = new Progress({ total: totalSteps - step, label: `${config.method} ${config.backbone}`, unit: 'step', enabled: options.quiet !== true && step < totalSteps });
+    let lastEpochLoss: number | null = null;
+    let epochsDone = startEpoch;
+    let stepsThisCall = 0;
+    let stopped = false;
+    let tick = performance.now();
+    for (let epoch = startEpoch; epoch < config.epochs && !stopped; epoch++) {
+      method.module.train();
+      let lossSum = 0;
+      let stepsInEpoch = 0;
+      for await (const batch of loader.epoch(epoch)) {
+        const lr = scheduledLr(config, step);
+        optimizer.paramGroups.forEach((g, i) => (g.lr = fixed[i] ? config.lr : lr));
+        const rng = Random.derive(config.seed, 'pretrain', epoch, step);
+        const m = method;
+        const opt = optimizer;
+        const losses = T.tidy(() => {
+          const images = T.tensor(batch.images, [...batch.shape], { device });
+          const labels = supervised
+            ? T.tensor(BigInt64Array.from(batch.samples, (s) => BigInt(data.classOf.get(s.object) as number)), [batch.samples.length], { dtype: 'int64', device })
+            : null;
+          opt.zeroGrad();
+          const loss = m.loss(m.makeViews(images, labels, rng));
+          loss.total.backward();
+          opt.step();
+          m.afterStep();
+          return { total: loss.total.item(), base: loss.base, spd: loss.spd };
+        });
+        step++;
+        stepsThisCall++;
+        const now = performance.now();
+        const record: StepRecord = { step, epoch, lr, ...losses, imagesPerSecond: (batch.samples.length * 1000) / Math.max(now - tick, 1e-3) };
+        tick = now;
+        await log.append(record);
+        if (!Number.isFinite(losses.total)) {
+          throw new SpotdiffError('ERR_BAD_INPUT', `the loss is ${losses.total} at step ${step} (epoch ${epoch + 1}): training diverged; lower --lr (now ${config.lr}). The checkpoint of the last finished epoch is kept`);
+        }
+        lossSum += losses.total;
+        stepsInEpoch++;
+        progress.tick(1, `epoch ${epoch + 1}/${config.epochs} loss ${losses.total.toFixed(4)} ${record.imagesPerSecond.toFixed(1)} img/s`);
+        hooks.onProgress?.({ type: 'step', record, totalSteps });
+        if (hooks.signal?.aborted) {
+          stopped = true;
+          break;
+        }
+      }
+      if (stopped) break;
+      lastEpochLoss = lossSum / stepsInEpoch;
+      await saveCheckpoint(
+        paths.checkpoint,
+        method.module,
+        optimizer,
+        { spotdiffVersion: spotdiffVersion(), epoch: epoch + 1, step, config, lastEpochLoss },
+        hooks.writeCheckpoint,
+      );
+      epochsDone = epoch + 1;
+      hooks.onProgress?.({ type: 'epoch', epoch, step, meanLoss: lastEpochLoss, checkpoint: paths.checkpoint });
+      if (hooks.signal?.aborted) stopped = true;
+      tick = performance.now(); // the checkpoint's write is not the next step's time
+    }
+    progress.finish();
+    const completed = step === totalSteps;
+    if (completed) {
+      await exportBackbone(method.backbone, paths.backbone, config, { epochs: config.epochs, steps: step, spotdiffVersion: spotdiffVersion() });
+    }
+    return {
+      out,
+      completed,
+      config,
+      epochs: epochsDone,
+      steps: step,
+      stepsThisCall,
+      startEpoch,
+      lastEpochLoss,
+      checkpoint: paths.checkpoint,
+      log: paths.log,
+      backbone: completed ? paths.backbone : null,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    optimizer?.dispose();
+    method?.module.dispose();
+    T.setDefaultDevice(previousDevice);
+  }
+}
