@@ -18,4 +18,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   predict: async () => (await import('./predict.js')).command,
   benchmark: async () => (await import('./benchmark.js')).command,
   'finetune-fewshot': async () => (await import('./finetune-fewshot.js')).command, attention: async () => (await import('./attention.js')).command,
+  pretrain: async () => (await import('./pretrain.js')).command,
 };
