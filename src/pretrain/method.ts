@@ -63,4 +63,10 @@ export interface PretrainMethod {
   loss(views: PretrainViews): PretrainLoss;
   /** After the optimiser's step: MoCo's momentum update and enqueue; a no-op for the others. */
   afterStep(): void;
+  /**
+   * Called once after the trainer copied weights into `backbone` (--init), before the first
+   * step: a method that keeps a copy of the backbone (MoCo's key encoder) refreshes it. A
+   * method without a copy need not have it.
+   */
+  backboneLoaded?(): void;
 }
