@@ -48,7 +48,7 @@ async function findImages(dir: string): Promise<string[]> {
 }
 
 export const command: Command = {
-  summary: 'write a grid PNG showing an augmentation (SmoothBlend, CutPaste, scar, weak, strong) on images of a folder',
+  summary: 'a grid PNG of an augmentation (SmoothBlend, CutPaste, scar, weak, strong) on a folder\'s images',
   usage,
   async run(argv) {
     const { values } = parseFlags(argv, {

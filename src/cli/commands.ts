@@ -17,6 +17,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./eval.js')).command,
   predict: async () => (await import('./predict.js')).command,
   benchmark: async () => (await import('./benchmark.js')).command,
-  'finetune-fewshot': async () => (await import('./finetune-fewshot.js')).command, attention: async () => (await import('./attention.js')).command,
+  'finetune-fewshot': async () => (await import('./finetune-fewshot.js')).command,
+  attention: async () => (await import('./attention.js')).command,
   pretrain: async () => (await import('./pretrain.js')).command,
 };

@@ -2,16 +2,20 @@
 import { commands } from './commands.js';
 import { isSpotdiffError } from '../util/errors.js';
 
-function topUsage(): string {
+/** The verbs with their one-line summaries (every command file is engine-free until it runs). */
+async function topUsage(): Promise<string> {
+  const names = Object.keys(commands).sort();
+  const summaries = await Promise.all(names.map(async (n) => (await commands[n]!()).summary));
+  const width = Math.max(...names.map((n) => n.length)) + 2;
   return ['usage: spotdiff <command> [options]    (spotdiff <command> --help for its options)', '', 'commands:']
-    .concat(Object.keys(commands).sort().map((n) => `  ${n}`))
+    .concat(names.map((n, i) => `  ${n.padEnd(width)}${summaries[i]}`))
     .join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
-    process.stdout.write(topUsage() + '\n');
+    process.stdout.write((await topUsage()) + '\n');
     return verb === undefined ? 2 : 0;
   }
   if (verb === '--version') {
@@ -20,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = commands[verb];
   if (!load) {
-    process.stderr.write(`spotdiff: unknown command "${verb}"\n${topUsage()}\n`);
+    process.stderr.write(`spotdiff: unknown command "${verb}"\n${await topUsage()}\n`);
     return 2;
   }
   const command = await load();
