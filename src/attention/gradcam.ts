@@ -18,8 +18,9 @@ import { ATTENTION_LAYERS, type AttentionLayer } from './layers.js';
  * are switched off meanwhile (nothing accumulates on the model).
  */
 
-/** Pooled layer4 embeddings [N, C] of normalised images (eval mode, no gradients). */
+/** Pooled layer4 embeddings [N, C] of normalised images; puts the model in eval mode (BatchNorm on running statistics), no gradients. */
 export function pooledEmbeddings(model: ResNet, x: T.Tensor): T.Tensor {
+  model.eval();
   return T.noGrad(() => T.tidy(() => T.flatten(extractFeatures(model, x, ['avgpool']).get('avgpool') as T.Tensor, 1)));
 }
 
