@@ -11,8 +11,8 @@ The whole pipeline on a generated dataset, in minutes on 2 cores:
   2. spotdiff prepare --split-type 1cls: the prepared train/test layout
   3. spotdiff fit: PatchCore and PaDiM on a ResNet-18 (random init unless --weights is given)
   4. spotdiff eval --report: image and pixel metrics and an HTML report per method
-and prints where the reports are. Everything goes under --out (default ./spotdiff-demo, which
-must not exist yet).
+and prints where the reports are. Everything goes under --out (default ./spotdiff-demo); running
+it again with the same options gives the same files.
 
   --normal N      normal images (default 100; 90% train, 10% test)
   --anomalous N   anomalous images, all in the test split (default 20)
