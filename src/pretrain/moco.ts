@@ -45,10 +45,8 @@ export class MocoNetwork extends Module {
   constructor(c: MocoConfig) {
     super();
     this.encoder = this.registerModule('encoder', buildEncoder(c));
-    const key = buildEncoder(c);
-    // The key encoder starts as a copy of the query encoder (official: param_k.copy_(param_q)).
-    key.loadStateDict(this.encoder.stateDict());
-    this.keyEncoder = this.registerModule('key_encoder', new FrozenCopy(key));
+    this.keyEncoder = this.registerModule('key_encoder', new FrozenCopy(buildEncoder(c)));
+    this.copyQueryToKey();
     // Random unit keys to start with, as the official code fills its queue.
     this.queue = this.registerBuffer('queue', T.tidy(() => T.normalize(T.randn([c.dim, c.queueSize]), 2, 0)));
     this.queuePtr = this.registerBuffer('queue_ptr', T.zeros([1], { dtype: 'int64' }));
@@ -57,6 +55,15 @@ export class MocoNetwork extends Module {
   /** The query embedding (the head's output, not yet normalised). */
   forward(x: T.Tensor): T.Tensor {
     return this.encoder.forward(x);
+  }
+
+  /**
+   * Makes the key encoder a copy of the query encoder (official: param_k.copy_(param_q)),
+   * parameters and BN running stats alike. In place: the FrozenCopy's buffers stay the same
+   * tensors.
+   */
+  copyQueryToKey(): void {
+    this.keyEncoder.inner.loadStateDict(this.encoder.stateDict());
   }
 }
 
@@ -94,6 +101,15 @@ export class Moco implements PretrainMethod {
 
   get backbone(): ResNet {
     return this.module.encoder.backbone;
+  }
+
+  /**
+   * --init replaced the query backbone's weights after the key encoder was copied from it at
+   * construction; MoCo starts with key = query, so copy again (the heads are unchanged and
+   * copy as they are).
+   */
+  backboneLoaded(): void {
+    this.module.copyQueryToKey();
   }
 
   parameterGroups(): { params: T.Tensor[]; fixedLr: boolean }[] {

@@ -4,6 +4,9 @@ import * as T from '../../src/tensor/index.js';
 import { createPretrainMethod, Moco, METHOD_DEFAULTS, MOCO_DEFAULTS } from '../../src/pretrain/index.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
 import { Random } from '../../src/util/random.js';
+import { toHost } from '../../src/tensor/host.js';
+import { ResNet } from '../../src/models/resnet.js';
+import { loadInitWeights } from '../../src/pretrain/init-weights.js';
 import { describeParity, runParity } from './parity.js';
 import { randomImages } from './fixtures.js';
 
@@ -137,6 +140,43 @@ test('MoCo rejects a batch larger than its queue and a missing second view', () 
       assert.throws(() => method.loss({ first: x, second: null, labels: null, spd: null }), (e) => isSpotdiffError(e, 'ERR_BAD_INPUT'));
     });
   } finally {
+    method.dispose();
+  }
+});
+
+// A tensor's values as bytes, to compare exactly (float and int64 alike).
+const bytes = (t: T.Tensor): Buffer => {
+  const v = t.data();
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+};
+
+test('MoCo: after --init weights are loaded into the query backbone, backboneLoaded() makes the key encoder equal to the query encoder again', () => {
+  T.manualSeed(21);
+  const method = small({ eta: 0 });
+  T.manualSeed(22);
+  const donor = new ResNet('resnet18');
+  try {
+    // Running stats that differ from a fresh BN's (0 and 1), so they are checked too.
+    T.noGrad(() =>
+      T.tidy(() => {
+        for (const [name, t] of donor.stateDict()) if (name.endsWith('running_mean')) T.copyInPlace(t, T.randn([...t.shape]));
+      }),
+    );
+    const features = new Map([...donor.stateDict()].filter(([n]) => !n.startsWith('fc.')).map(([n, t]) => [n, toHost(t)] as const));
+    const keyBuffers = method.module.keyEncoder.stateDict();
+    loadInitWeights(method.backbone, { path: 'donor', file: 'donor', sha256: '', features });
+    const differing = (): string[] => {
+      const key = method.module.keyEncoder.stateDict();
+      return [...method.module.encoder.stateDict()].filter(([n, t]) => !bytes(t).equals(bytes(key.get(n)!))).map(([n]) => n);
+    };
+    assert.ok(differing().length > 0, 'loading the backbone made query and key differ');
+    method.backboneLoaded();
+    assert.deepEqual(differing(), []);
+    // Copied in place: the key encoder's buffers are the tensors they were.
+    for (const [n, t] of method.module.keyEncoder.stateDict()) assert.equal(t, keyBuffers.get(n), n);
+    assert.deepEqual(method.backbone.conv1.weight.toFloat32(), donor.conv1.weight.toFloat32());
+  } finally {
+    donor.dispose();
     method.dispose();
   }
 });
