@@ -191,9 +191,6 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
     T.manualSeed(config.seed);
     method = (hooks.createMethod ?? defaultFactory)({ method: config.method, arch, spd, viewSize: config.size, numClasses: supervised ? data.classes.length : null });
     if (init !== null && !resume) {
-      if (method.name === 'moco' && method.backboneLoaded === undefined) {
-        throw new SpotdiffError('ERR_USAGE', '--init with --method moco needs the method to refresh its key encoder from the loaded backbone (PretrainMethod.backboneLoaded), which this build lacks');
-      }
       loadInitWeights(method.backbone, init);
       method.backboneLoaded?.();
     }
