@@ -1,3 +1,5 @@
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from './command.js';
 import { intFlag, listFlag, parseFlags } from './args.js';
@@ -11,8 +13,8 @@ The whole pipeline on a generated dataset, in minutes on 2 cores:
   2. spotdiff prepare --split-type 1cls: the prepared train/test layout
   3. spotdiff fit: PatchCore and PaDiM on a ResNet-18 (random init unless --weights is given)
   4. spotdiff eval --report: image and pixel metrics and an HTML report per method
-and prints where the reports are. Everything goes under --out (default ./spotdiff-demo); running
-it again with the same options gives the same files.
+and prints where the reports are. Everything goes under --out (default ./spotdiff-demo). A rerun replaces an earlier demo's
+folder; a non-empty folder that no demo wrote is refused.
 
   --normal N      normal images (default 100; 90% train, 10% test)
   --anomalous N   anomalous images, all in the test split (default 20)
@@ -54,6 +56,7 @@ export const command: Command = {
     };
     if (values.weights === undefined) say(`warning: no --weights: ResNet-18 is randomly initialised (seed ${seed}); results need pretrained weights`);
 
+    await claimDemoFolder(out);
     const started = Date.now();
     const { generateSynthDataset } = await import('../data/synth/generate.js');
     const { prepareVisa } = await import('../data/visa/prepare.js');
@@ -103,3 +106,21 @@ export const command: Command = {
     return 0;
   },
 };
+
+const MARKER = 'spotdiff-demo.json';
+
+/**
+ * The demo owns its folder: an earlier demo's output is removed first (a smaller rerun would
+ * otherwise leave stale images in the prepared split), anything else is refused.
+ */
+async function claimDemoFolder(out: string): Promise<void> {
+  if (existsSync(out)) {
+    const entries = await readdir(out);
+    if (entries.length > 0 && !entries.includes(MARKER)) {
+      throw new SpotdiffError('ERR_USAGE', `--out ${out} holds files that no spotdiff demo wrote; give an empty or new folder`);
+    }
+    await rm(out, { recursive: true, force: true });
+  }
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, MARKER), JSON.stringify({ writtenBy: 'spotdiff demo' }) + '\n');
+}
