@@ -24,7 +24,6 @@ before(async () => {
 });
 
 test('finetune-fewshot: k = 1, 2 with 2 runs each, mean ± std in JSON, fine-tuned backbones that spotdiff fit loads', async () => {
-  const started = Date.now();
   const out = join(dir, 'gauss.json');
   const bb = join(dir, 'backbones');
   const r = await runCli(['finetune-fewshot', '--data', data, ...SMALL, '--k', '1,2', '--runs', '2', '--steps', '3', '--negatives', 'cutpaste', '--out', out, '--save-backbone', bb, '--json']);
@@ -64,8 +63,6 @@ test('finetune-fewshot: k = 1, 2 with 2 runs each, mean ± std in JSON, fine-tun
   const again = JSON.parse(readFileSync(join(dir, 'knn.json'), 'utf8')) as FewshotResult;
   assert.deepEqual(again.results.map((x) => x.shots), saved.results.filter((x) => x.k === 2).map((x) => x.shots));
   assert.equal(again.results[0]!.loss, null);
-  const seconds = (Date.now() - started) / 1000;
-  assert.ok(seconds < 60, `took ${seconds} s`);
 });
 
 test('finetune-fewshot --score patchcore gives pixel AU-PR, AU-ROC and AUPRO', async () => {
