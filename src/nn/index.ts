@@ -1,5 +1,6 @@
 export { Module, type StateValue, type HostValues } from './module.js';
 export { Conv2d, type Conv2dConfig } from './layers/conv2d.js';
+export { BatchNorm1d } from './layers/batch-norm1d.js';
 export { BatchNorm2d } from './layers/batch-norm2d.js';
 export { Linear } from './layers/linear.js';
 export { ReLU, LeakyReLU, Sigmoid, Identity } from './layers/activations.js';

@@ -1,5 +1,4 @@
-import { Linear, ReLU, Sequential } from '../nn/index.js';
-import { BatchNorm1d } from './batch-norm1d.js';
+import { BatchNorm1d, Linear, ReLU, Sequential } from '../nn/index.js';
 
 /**
  * The heads the methods put on the pooled features, with PyTorch's layer order (so their

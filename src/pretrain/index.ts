@@ -10,7 +10,6 @@ export { spdTerm, composeLoss, type SpdNetworks } from './spd-term.js';
 export { makePretrainViews, spdViews, resizeImages, checkPretrainImages, SUPERVISED_AUGMENT, type ViewRecipe } from './views.js';
 export { Encoder, pooledFeatures, featureDim, zeroInitResidual } from './encoder.js';
 export { simsiamProjector, simsiamPredictor, mlpHead, spdClassifier } from './heads.js';
-export { BatchNorm1d } from './batch-norm1d.js';
 export { SimSiam, SimSiamNetwork, type SimSiamConfig } from './simsiam.js';
 export { Moco, MocoNetwork, type MocoConfig } from './moco.js';
 export { SimClr, SimClrNetwork, type SimClrConfig } from './simclr.js';

@@ -1,12 +1,12 @@
-import * as T from '../tensor/index.js';
-import { Module } from '../nn/index.js';
-import { SpotdiffError } from '../util/errors.js';
+import * as T from '../../tensor/index.js';
+import { Module } from '../module.js';
+import { SpotdiffError } from '../../util/errors.js';
 
 /**
- * torch.nn.BatchNorm1d on [N, C] features, the normalisation inside the projection and
- * prediction heads. With affine=false it has no weight and bias (SimSiam's last projector
- * layer): only running_mean, running_var and num_batches_tracked, as torch's state dict.
- * (It lives here, beside the heads that use it, rather than in src/nn.)
+ * torch.nn.BatchNorm1d on [N, C] features (e.g. inside the pre-training methods' projection
+ * and prediction heads). With affine=false it has no weight and bias (SimSiam's last
+ * projector layer): only running_mean, running_var and num_batches_tracked, as torch's state
+ * dict. Inputs [N, C, L] are not taken: nothing in spotdiff normalises sequences.
  */
 export class BatchNorm1d extends Module {
   readonly weight: T.Tensor | null;
