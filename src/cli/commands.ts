@@ -20,4 +20,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   'finetune-fewshot': async () => (await import('./finetune-fewshot.js')).command,
   attention: async () => (await import('./attention.js')).command,
   pretrain: async () => (await import('./pretrain.js')).command,
+  ablation: async () => (await import('./ablation.js')).command,
 };
