@@ -12,7 +12,7 @@ process.env.SPOTDIFF_THREADS = '1';
 test('spotdiff --help lists pretrain; usage errors exit 2 before any work', async () => {
   const help = await runCli(['--help']);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /^ {2}pretrain$/m);
+  assert.match(help.stdout, /^ {2}pretrain {2,}\S/m);
   const usage = await runCli(['pretrain', '--help']);
   assert.equal(usage.code, 0);
   assert.match(usage.stdout, /--method simsiam\|moco\|simclr\|supervised/);
