@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as T from '../tensor/index.js';
 import { SGD } from '../nn/index.js';
@@ -9,6 +9,7 @@ import { isAtomicTempName } from '../util/atomic-write.js';
 import { SpotdiffError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { Random } from '../util/random.js';
+import { pathExists } from '../util/fs.js';
 import type { PretrainMethod, PretrainMethodName, SpdConfig } from './method.js';
 import { METHOD_DEFAULTS, scaledLr } from './defaults.js';
 import { checkPretrainOptions, type PretrainOptions } from './options.js';
@@ -114,15 +115,6 @@ async function removeStaleTemps(out: string): Promise<void> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The default method factory: the project's implementations with their published sizes. */
 const defaultFactory: MethodFactory = (r) =>
   createPretrainMethod({ method: r.method, arch: r.arch, spd: r.spd, viewSize: r.viewSize, ...(r.numClasses !== null ? { numClasses: r.numClasses } : {}) });
@@ -136,7 +128,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
 
   // The cheap refusals first: the out folder's state decides whether there is anything to do.
   const saved = await readCheckpointMeta(paths.checkpoint);
-  if (!resume && (saved !== null || (await exists(paths.backbone)))) {
+  if (!resume && (saved !== null || (await pathExists(paths.backbone)))) {
     throw new SpotdiffError('ERR_USAGE', `${out} already holds a pre-training run (${saved !== null ? CHECKPOINT_FILE : BACKBONE_FILE}); pass --resume to continue it, or choose another --out`);
   }
   if (resume && saved === null) {

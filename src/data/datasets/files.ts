@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { SpotdiffError } from '../../util/errors.js';
 
@@ -14,21 +14,6 @@ export function stem(name: string): string {
   return ext ? name.slice(0, -ext.length) : name;
 }
 
-export async function isDir(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-export async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** Sorted names of the sub-folders of `dir` (hidden ones skipped); [] when it does not exist. */
 export async function subdirs(dir: string): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { basename, join, resolve } from 'node:path';
 import { SpotdiffError } from '../../util/errors.js';
-import { classImages, imageNames, isDir, reportMissingMasks, selectObjects, stem, subdirs } from './files.js';
+import { classImages, imageNames, reportMissingMasks, selectObjects, stem, subdirs } from './files.js';
+import { isDir } from '../../util/fs.js';
 import type { Dataset, ReadOptions, Sample } from './sample.js';
 
 /**

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { SpotdiffError } from '../../util/errors.js';
-import { isDir } from './files.js';
+import { isDir } from '../../util/fs.js';
 import { folderProductDirs, readFolder } from './folder.js';
 import { preparedObjectDirs, readPrepared } from './prepared.js';
 import { rawVisaObjects, readRawVisa, type RawVisaOptions } from './raw-visa.js';

@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { SpotdiffError } from '../../util/errors.js';
-import { classImages, isDir, isImageName, reportMissingMasks, selectObjects, stem, subdirs } from './files.js';
+import { classImages, isImageName, reportMissingMasks, selectObjects, stem, subdirs } from './files.js';
+import { isDir } from '../../util/fs.js';
 import type { Dataset, ReadOptions, Sample, Split } from './sample.js';
 
 /**

@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { SpotdiffError } from '../../util/errors.js';
 import { readCsv, type CsvRecord } from './csv.js';
-import { isFile, listSome, reportMissingMasks, selectObjects, subdirs } from './files.js';
+import { listSome, reportMissingMasks, selectObjects, subdirs } from './files.js';
+import { isFile } from '../../util/fs.js';
 import type { Dataset, Label, ReadOptions, Sample, Split } from './sample.js';
 
 /**

@@ -2,6 +2,7 @@ import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { SpotdiffError } from '../../util/errors.js';
+import { pathExists } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
 import { extractTar, findDatasetRoot } from './extract.js';
 import { downloadResumable } from './resumable-download.js';
@@ -69,7 +70,7 @@ export async function downloadVisa(options: DownloadVisaOptions): Promise<Downlo
     say(`VisA is already downloaded and extracted in ${dataFolder}`);
     return { url, archive, dataFolder, downloaded: false, extracted: false, bytes: done.bytes, entries: done.entries, resumedFrom: [], restarts: 0 };
   }
-  if (await exists(dataFolder)) {
+  if (await pathExists(dataFolder)) {
     throw new SpotdiffError('ERR_BAD_INPUT', `${dataFolder} exists but was not made by spotdiff download; move it away, or use it directly with spotdiff prepare --data-folder ${dataFolder}`);
   }
 
@@ -77,7 +78,7 @@ export async function downloadVisa(options: DownloadVisaOptions): Promise<Downlo
   let etag: string | null = null;
   let resumedFrom: number[] = [];
   let restarts = 0;
-  if (await exists(archive)) say(`using the finished download ${archive}`);
+  if (await pathExists(archive)) say(`using the finished download ${archive}`);
   else {
     say(`downloading ${url}\n  to ${archive}`);
     const bar = new ByteProgress('download', showProgress);
@@ -131,15 +132,6 @@ async function readMarker(path: string): Promise<Marker | null> {
     return typeof m.url === 'string' ? m : null;
   } catch {
     return null;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,7 +1,8 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { SpotdiffError } from '../../util/errors.js';
+import { isFile } from '../../util/fs.js';
 
 /**
  * Extracts a tar archive into a fresh folder with the `tar` package, in its safe defaults:
@@ -49,12 +50,4 @@ export async function findDatasetRoot(dir: string): Promise<string> {
     current = join(current, only.name);
   }
   return current;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
 }
