@@ -18,6 +18,7 @@ export class Progress {
   private readonly stream: NodeJS.WriteStream;
   private readonly enabled: boolean;
   private extra = '';
+  private drawn: { done: number; extra: string } | null = null;
 
   constructor(private readonly opts: ProgressOptions) {
     this.stream = opts.stream ?? process.stderr;
@@ -41,6 +42,9 @@ export class Progress {
     const now = Date.now();
     const tty = this.stream.isTTY === true;
     if (!final && now - this.lastDraw < (tty ? 100 : 5000)) return;
+    // A log gets no second line for the same state (a last tick, then finish).
+    if (!tty && this.drawn !== null && this.drawn.done === this.done && this.drawn.extra === this.extra) return;
+    this.drawn = { done: this.done, extra: this.extra };
     this.lastDraw = now;
     const { total, label, unit = 'it' } = this.opts;
     const secs = (now - this.start) / 1000;
