@@ -1,7 +1,9 @@
 // PaDiM fit memory and time at WideResNet-50-2 sizes: layer1/2/3 = 256/512/1024 channels on
 // 64/32/16-px grids (256 px input), 550 kept channels. Random features stand in for the
 // backbone. Prints the model's bytes, the analytic peak and the measured peak RSS.
-// Options (env): PADIM_GRID (64: the layer-1 grid side), PADIM_IMAGES (8), PADIM_BATCH (4).
+// Options (env): PADIM_GRID (64: the layer-1 grid side), PADIM_IMAGES (8), PADIM_BATCH (4),
+// PADIM_SAVE (a folder: also saves the model there as safetensors, streamed tensor by tensor,
+// and prints the RSS the save adds).
 import * as T from '../src/tensor/index.js';
 import { PadimFitter } from '../src/detect/padim/index.js';
 
@@ -55,4 +57,20 @@ console.log(`running sums: packed float64 upper triangles ${gb(packed)} (full fl
 console.log(`peak RSS: ${gb(peakRss)} (process before fit ${gb(rssBefore)}; analytic peak ≈ ${gb(Math.max(inverse, packed) + 2 * 64 * 2 ** 20)} + one batch)`);
 console.log(`time: accumulate ${((t1 - t0) / 1000).toFixed(1)} s, finish (covariance + inverse) ${((t2 - t1) / 1000).toFixed(1)} s, score ${batch} images ${((t3 - t2) / 1000).toFixed(2)} s`);
 console.log(`score check: ${s.imageScores.length} scores, first ${s.imageScores[0]?.toFixed(2)}`);
+if (process.env.PADIM_SAVE !== undefined) {
+  const { join } = await import('node:path');
+  const { rm } = await import('node:fs/promises');
+  const { tensorSource } = await import('../src/tensor/host.js');
+  const { writeSafetensors } = await import('../src/tensor/io/index.js');
+  const path = join(process.env.PADIM_SAVE, 'padim-memory.safetensors');
+  const before = process.memoryUsage().rss;
+  let high = before;
+  const timer = setInterval(() => (high = Math.max(high, process.memoryUsage().rss)), 20);
+  const t4 = performance.now();
+  await writeSafetensors(path, new Map([...model.stateDict()].map(([k, v]) => [k, tensorSource(v)])));
+  clearInterval(timer);
+  high = Math.max(high, process.memoryUsage().rss);
+  console.log(`save (streamed): ${gb(model.bytes)} in ${((performance.now() - t4) / 1000).toFixed(1)} s; RSS ${gb(before)} before, at most ${gb(high)} during (+${gb(high - before)})`);
+  await rm(path, { force: true });
+}
 model.dispose();

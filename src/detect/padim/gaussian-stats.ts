@@ -12,7 +12,8 @@ import { SpotdiffError } from '../../util/errors.js';
  * float32 inverse), and each position chunk's sums are freed as soon as its inverse exists.
  * So the peak is one model's worth, 4.96 GB, plus two chunks of float64 work space
  * (2 × chunkBytes, 128 MiB at the default) plus the current batch's embedding
- * (B × d × 4096 × 4 B: 288 MB for B = 32). Full float64 sums would have needed 9.9 GB.
+ * (B × d × 4096 × 4 B: 288 MB for B = 32) plus the buffered embeddings not yet in the sums
+ * (bufferBytes, 128 MiB at the default). Full float64 sums would have needed 9.9 GB.
  * Measured (bench/padim-memory.ts, d = 550, random features): 64×64 grid: model 4.97 GB, peak
  * RSS 5.50 GB; 32×32: 1.24 GB, 1.68 GB (the process holds 0.21 GB before fitting).
  * ResNet-18 at 224 px (3136 positions, d = 100): 125 MB.
@@ -48,12 +49,17 @@ export class GaussianAccumulator {
   private sum: T.Tensor; // [HW, d] f64, of shifted data
   private readonly chunks: { start: number; size: number; packed: T.Tensor | null }[] = [];
   private readonly upper: T.Tensor; // flat indices of the upper triangle, row-major
+  private readonly pending: T.Tensor[] = []; // buffered batches [B, d, HW] f32, not yet in the sums
+  private pendingImages = 0;
+  private readonly bufferBytes: number;
   private disposed = false;
 
-  constructor(positions: number, dim: number, device: string, chunkBytes = DEFAULT_CHUNK_BYTES) {
+  /** `bufferBytes`: float32 embeddings buffered before they are added to the sums (default 2 × chunkBytes). */
+  constructor(positions: number, dim: number, device: string, chunkBytes = DEFAULT_CHUNK_BYTES, bufferBytes = 2 * chunkBytes) {
     this.positions = positions;
     this.dim = dim;
     this.device = device;
+    this.bufferBytes = bufferBytes;
     const flat: number[] = [];
     for (let i = 0; i < dim; i++) for (let j = i; j < dim; j++) flat.push(i * dim + j);
     this.upper = T.keep(int64(flat, device));
@@ -69,27 +75,56 @@ export class GaussianAccumulator {
     return this.count;
   }
 
-  /** Adds a batch of embeddings [B, d, positions] (float32). */
+  /**
+   * Adds a batch of embeddings [B, d, positions] (float32). Batches are buffered (a copy) until
+   * `bufferBytes` worth of images are waiting, then added to the sums in one pass: each pass
+   * writes a [P, d, d] float64 product per chunk and gathers its upper triangle, whatever the
+   * number of images, so a pass per 8-image batch was memory-bound. Measured on 2 threads:
+   * ResNet-18 at 256 px (d = 100, 4096 positions), 200 images in batches of 8: 15-17 s of add()
+   * before, 6-8 s with the buffer (80 images per pass); bench/padim-memory.ts at 32×32, d = 550:
+   * 3.4-13.6 s before, 0.5 s (one pass), same peak RSS.
+   */
   add(x: T.Tensor): void {
     if (this.disposed) throw new SpotdiffError('ERR_DISPOSED', 'this PaDiM accumulator was finished or disposed');
     const [b, d, hw] = x.shape as [number, number, number];
     if (d !== this.dim || hw !== this.positions) throw new SpotdiffError('ERR_SHAPE', `PaDiM: embedding [${x.shape.join(', ')}] does not match [B, ${this.dim}, ${this.positions}]`);
-    T.noGrad(() =>
-      T.tidy(() => {
-        const byPosition = T.permute(x, [2, 0, 1]); // [HW, B, d]
-        if (this.shift === null) this.shift = T.keep(T.toDtype(T.mean(byPosition, 1), 'float64'));
-        const shift = this.shift;
-        for (const c of this.chunks) {
-          T.tidy(() => {
-            const xc = T.sub(T.toDtype(T.narrow(byPosition, 0, c.start, c.size), 'float64'), T.unsqueeze(T.narrow(shift, 0, c.start, c.size), 1));
-            T.addInPlace(T.narrow(this.sum, 0, c.start, c.size), T.sum(xc, 1));
-            const outer = T.bmm(T.transpose(xc, 1, 2), xc); // [P, d, d]
-            T.addInPlace(c.packed as T.Tensor, T.indexSelect(T.reshape(outer, [c.size, d * d]), 1, this.upper));
-          });
-        }
-      }),
-    );
+    T.noGrad(() => {
+      // The shift is the first batch's mean, whatever the buffering.
+      if (this.shift === null) this.shift = T.keep(T.tidy(() => T.toDtype(T.mean(T.permute(x, [2, 0, 1]), 1), 'float64')));
+      this.pending.push(T.keep(T.tidy(() => T.clone(x))));
+    });
+    this.pendingImages += b;
     this.count += b;
+    if (this.pendingImages * d * hw * 4 >= this.bufferBytes) this.flush();
+  }
+
+  /** Adds the buffered batches to the running sums. */
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const d = this.dim;
+    try {
+      T.noGrad(() =>
+        T.tidy(() => {
+          const byPosition = this.pending.map((x) => T.permute(x, [2, 0, 1])); // [HW, B, d] each
+          const shift = this.shift as T.Tensor;
+          for (const c of this.chunks) {
+            T.tidy(() => {
+              // This chunk's positions of every buffered batch, joined along the images: [P, ΣB, d].
+              const parts = byPosition.map((x) => T.toDtype(T.narrow(x, 0, c.start, c.size), 'float64'));
+              const joined = parts.length === 1 ? parts[0]! : T.cat(parts, 1);
+              const xc = T.sub(joined, T.unsqueeze(T.narrow(shift, 0, c.start, c.size), 1));
+              T.addInPlace(T.narrow(this.sum, 0, c.start, c.size), T.sum(xc, 1));
+              const outer = T.bmm(T.transpose(xc, 1, 2), xc); // [P, d, d]
+              T.addInPlace(c.packed as T.Tensor, T.indexSelect(T.reshape(outer, [c.size, d * d]), 1, this.upper));
+            });
+          }
+        }),
+      );
+    } finally {
+      T.dispose(this.pending);
+      this.pending.length = 0;
+      this.pendingImages = 0;
+    }
   }
 
   /**
@@ -98,6 +133,7 @@ export class GaussianAccumulator {
    */
   finish(epsilon: number): { mean: T.Tensor; chunks: GaussianChunk[] } {
     if (this.disposed) throw new SpotdiffError('ERR_DISPOSED', 'this PaDiM accumulator was finished or disposed');
+    this.flush();
     const n = this.count;
     if (n < 2) throw new SpotdiffError('ERR_BAD_INPUT', `PaDiM needs at least 2 training images for a covariance, got ${n}`);
     const d = this.dim;
@@ -172,10 +208,12 @@ export class GaussianAccumulator {
     });
     t = step(t, (l) => T.choleskyInverse(l));
     // LAPACK leaves the inverses column-major (transposed strides); scoring multiplies by them
-    // once per test batch, and bmm on that layout ran 2.5× slower (bench/detect-pipeline.ts:
-    // 200 vs 80 ms for 8 images, 4096 positions, d = 100). The matrices are symmetric, so the
-    // row-major copy holds the same values.
-    return step(t, (inv) => T.contiguous(T.toDtype(inv, 'float32')));
+    // once per test batch, and bmm on that layout ran 1.5-2.5× slower. Made row-major while
+    // still float64 (a temporary the size of the other steps'), so the float32 result is the
+    // one allocation that stays, as before: copying after the float32 conversion left freed
+    // chunks stranded in the heap (peak RSS 2.85 instead of 1.68 GB, bench/padim-memory.ts at 32×32).
+    t = step(t, (inv) => T.contiguous(inv));
+    return step(t, (inv) => T.toDtype(inv, 'float32'));
   }
 
   dispose(): void {
@@ -184,6 +222,8 @@ export class GaussianAccumulator {
     this.upper.dispose();
     this.sum.dispose();
     this.shift?.dispose();
+    T.dispose(this.pending);
+    this.pending.length = 0;
     for (const c of this.chunks) c.packed?.dispose();
   }
 }
