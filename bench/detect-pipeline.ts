@@ -11,7 +11,8 @@
 // and where the time goes.
 //
 // usage: node dist/bench/detect-pipeline.js [--small] [--methods patchcore,padim] [--threads 2]
-//        [--batch 8] [--size 256] [--data DIR (reuse a dataset made by an earlier run)] [--json]
+//        [--batch 8] [--size 256] [--data DIR (reuse a dataset made by an earlier run)]
+//        [--only spotdiff|pytorch (one side, e.g. to re-time it on a quieter machine)] [--json]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -56,6 +57,7 @@ const { values: opts } = parseArgs({
     batch: { type: 'string', default: '8' },
     size: { type: 'string', default: '256' },
     data: { type: 'string' },
+    only: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -173,6 +175,11 @@ async function measure(method: Method, lists: Lists, weights: string): Promise<M
   };
 }
 
+/** The side --only left out: no figures. */
+function skipped(method: Method): Measurement {
+  return { engine: 'skipped', method, threads, setup_s: NaN, fit_s: NaN, eval_s: NaN, total_s: NaN, cpu_s: NaN, stages: {}, max_rss_mb: NaN, scores: [], extra: {} };
+}
+
 function runChild(cmd: string, args: string[]): Measurement {
   const env = { ...process.env, SPOTDIFF_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   const r = spawnSync(cmd, args, { encoding: 'utf8', env, cwd: root, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -240,9 +247,9 @@ async function main(): Promise<void> {
       runChild(python, [reference, 'save-weights', '--arch', ARCH[method], '--out', weights]);
       const self = fileURLToPath(import.meta.url);
       process.stderr.write(`${method}: spotdiff...\n`);
-      const ts = runChild(process.execPath, [self, '--child', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size)]);
+      const ts = opts.only === 'pytorch' ? skipped(method) : runChild(process.execPath, [self, '--child', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size)]);
       process.stderr.write(`${method}: PyTorch...\n`);
-      const py = runChild(python, [reference, 'run', '--method', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size)]);
+      const py = opts.only === 'spotdiff' ? skipped(method) : runChild(python, [reference, 'run', '--method', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size)]);
       results[method] = { ts, py };
     }
     const load = { before: loadBefore, after: loadavg()[0] as number };
@@ -250,7 +257,7 @@ async function main(): Promise<void> {
       process.stdout.write(JSON.stringify({ config: { train, test: lists.test.length, size, threads, batch }, load_average: load, results }, null, 2) + '\n');
       return;
     }
-    const f = (v: number | undefined, d = 1): string => (v === undefined ? '-' : v.toFixed(d)).padStart(10);
+    const f = (v: number | undefined, d = 1): string => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d)).padStart(10);
     const row = (label: string, a: number | undefined, b: number | undefined): string =>
       `  ${label.padEnd(28)}${f(a)}${f(b)}${a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2).padStart(9) : ''}`;
     const lines = [
@@ -264,14 +271,14 @@ async function main(): Promise<void> {
       lines.push(row('CPU s (all threads)', ts.cpu_s, py.cpu_s), row('peak RSS MB', ts.max_rss_mb, py.max_rss_mb), row('backbone load s (not timed)', ts.setup_s, py.setup_s));
       lines.push('  where the time goes (s; spotdiff decodes on libuv threads while the backbone runs: its "decode"');
       lines.push('  is the main thread\'s wait, "decode alone" a separate decoding pass outside the wall times):');
-      py.stages['decode alone'] = py.stages['decode']!;
+      if (py.stages['decode'] !== undefined) py.stages['decode alone'] = py.stages['decode'];
       const names = [...new Set([...Object.keys(ts.stages), ...Object.keys(py.stages)])];
       const order = ['decode', 'decode alone', 'backbone', 'embed', 'coreset', 'statistics', 'knn', 'mahalanobis', 'maps'];
       names.sort((a, b) => order.indexOf(a) - order.indexOf(b));
       for (const n of names) lines.push(row(`  ${n}`, ts.stages[n], py.stages[n]));
-      const aTs = binaryMetrics(labels, ts.scores).auroc;
-      const aPy = binaryMetrics(labels, py.scores).auroc;
-      lines.push(`  image AU-ROC ${aTs.toFixed(3)} (spotdiff) / ${aPy.toFixed(3)} (PyTorch); image scores correlate ${pearson(ts.scores, py.scores).toFixed(4)}`);
+      const auroc = (m: Measurement): string => (m.scores.length === 0 ? '-' : binaryMetrics(labels, m.scores).auroc.toFixed(3));
+      const together = ts.scores.length > 0 && py.scores.length > 0 ? `; image scores correlate ${pearson(ts.scores, py.scores).toFixed(4)}` : '';
+      lines.push(`  image AU-ROC ${auroc(ts)} (spotdiff) / ${auroc(py)} (PyTorch)${together}`);
       lines.push(`  model: ${Object.entries(ts.extra).map(([k, v]) => `${k} ${v}`).join(', ')} (spotdiff); ${Object.entries(py.extra).map(([k, v]) => `${k} ${v}`).join(', ')} (PyTorch)`);
     }
     process.stdout.write(lines.join('\n') + '\n');
