@@ -1,15 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as T from '../../src/tensor/index.js';
 import { resnet18 } from '../../src/models/resnet.js';
 import { camToMaps, gradCamGrid, nearestByCosine, pooledEmbeddings } from '../../src/attention/gradcam.js';
 import { ATTENTION_LAYERS, checkAttentionLayer } from '../../src/attention/layers.js';
 import { Random } from '../../src/util/random.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
-import { runPython } from '../helpers/python.js';
-import { tempDir } from '../helpers/tmp.js';
+import { runWithFloats, shipState } from '../helpers/float-blob.js';
 
 // GradCAM attention maps against PyTorch with hooks: torchvision's resnet18 with the same
 // weights, a forward hook on the layer keeping its output (retain_grad), âˆ’cos(embedding,
@@ -21,20 +18,6 @@ const SIZE = 96;
 T.setNumThreads(1);
 
 const PYTHON = String.raw`
-import json, sys
-import torch, torchvision
-import torch.nn.functional as F
-torch.set_num_threads(1)
-meta = json.load(open(sys.argv[1]))
-raw = torch.frombuffer(bytearray(open(sys.argv[2], 'rb').read()), dtype=torch.float32)
-offset = 0
-def take(shape):
-    global offset
-    n = 1
-    for s in shape: n *= s
-    t = raw[offset:offset + n].reshape(shape).clone()
-    offset += n
-    return t
 m = torchvision.models.resnet18()
 own = m.state_dict()
 m.load_state_dict({name: take(shape).to(own[name].dtype) for name, shape in meta['state']}, strict=True)
@@ -60,7 +43,7 @@ for layer in meta['layers']:
     up = F.interpolate(cam[:, None], size=(meta['size'], meta['size']), mode='bilinear', align_corners=False)[:, 0]
     lo, hi = up.amin((1, 2), keepdim=True), up.amax((1, 2), keepdim=True)
     outs += [cam, torch.where(hi > lo, (up - lo) / (hi - lo), torch.zeros_like(up))]
-open(sys.argv[3], 'wb').write(b''.join(t.to(torch.float32).contiguous().numpy().tobytes() for t in outs))
+open(OUT, 'wb').write(b''.join(t.to(torch.float32).contiguous().numpy().tobytes() for t in outs))
 print(json.dumps({'offset': offset, 'total': raw.numel()}))
 `;
 
@@ -92,20 +75,12 @@ test('GradCAM maps at layer1..layer4 equal PyTorch with hooks (nearest normal, â
       for (let c = 0; c < 3; c++) for (let y = 20 + q * 10; y < 32 + q * 10; y++) for (let x = 30; x < 42; x++) queryValues[(q * 3 + c) * plane + y * SIZE + x] = 2.5;
     });
     const chunks: Float32Array[] = [];
-    const state: [string, number[]][] = [];
-    for (const [name, v] of model.stateDict()) {
-      state.push([name, [...v.shape]]);
-      chunks.push(v.toFloat32());
-    }
+    const state = shipState(model.stateDict(), chunks);
     chunks.push(normalValues, queryValues);
-    const raw = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-    chunks.reduce((o, c) => (raw.set(c, o), o + c.length), 0);
-    const dir = tempDir('spotdiff-gradcam-');
-    writeFileSync(join(dir, 'in.f32'), raw);
-    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ state, normals: [3, 3, SIZE, SIZE], queries: [2, 3, SIZE, SIZE], layers: ATTENTION_LAYERS, size: SIZE }));
-    const done = JSON.parse(runPython(PYTHON, [join(dir, 'meta.json'), join(dir, 'in.f32'), join(dir, 'out.f32')])) as { offset: number; total: number };
+    const meta = { state, normals: [3, 3, SIZE, SIZE], queries: [2, 3, SIZE, SIZE], layers: ATTENTION_LAYERS, size: SIZE };
+    const { stdout, out } = runWithFloats(PYTHON, meta, chunks, 'spotdiff-gradcam-');
+    const done = JSON.parse(stdout) as { offset: number; total: number };
     assert.equal(done.offset, done.total);
-    const out = new Float32Array(readFileSync(join(dir, 'out.f32')).buffer.slice(0));
 
     const live = T.liveTensorCount();
     T.tidy(() => {

@@ -1,13 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as T from '../../src/tensor/index.js';
 import { resnet18 } from '../../src/models/resnet.js';
 import { Finetuner } from '../../src/finetune/train.js';
 import { Random } from '../../src/util/random.js';
-import { runPython } from '../helpers/python.js';
-import { tempDir } from '../helpers/tmp.js';
+import { runWithFloats, shipState } from '../helpers/float-blob.js';
 
 // One fine-tuning step (views of 4 images at 32 px, CutPaste anomalies, all three loss terms,
 // Adam with the head at 10× the backbone's learning rate) in spotdiff and in PyTorch from the
@@ -20,20 +17,6 @@ const LR = 1e-4;
 T.setNumThreads(1);
 
 const PYTHON = String.raw`
-import json, sys
-import torch, torchvision
-import torch.nn.functional as F
-torch.set_num_threads(1)
-meta = json.load(open(sys.argv[1]))
-raw = torch.frombuffer(bytearray(open(sys.argv[2], 'rb').read()), dtype=torch.float32)
-offset = 0
-def take(shape):
-    global offset
-    n = 1
-    for s in shape: n *= s
-    t = raw[offset:offset + n].reshape(shape).clone()
-    offset += n
-    return t
 m = torchvision.models.resnet18()
 own = m.state_dict()
 m.load_state_dict({name: take(shape).to(own[name].dtype) for name, shape in meta['backbone']}, strict=True)
@@ -70,7 +53,7 @@ named = dict(list(m.named_parameters()) + [('head.' + k, v) for k, v in head.nam
 outs = [torch.tensor([loss.item(), con.item(), cross.item(), neg.item()])]
 outs += [named[n].grad for n in meta['params']]
 outs += [named[n].detach() for n in meta['params']]
-open(sys.argv[3], 'wb').write(b''.join(t.to(torch.float32).contiguous().numpy().tobytes() for t in outs))
+open(OUT, 'wb').write(b''.join(t.to(torch.float32).contiguous().numpy().tobytes() for t in outs))
 print(json.dumps({'offset': offset, 'total': raw.numel()}))
 `;
 
@@ -96,26 +79,13 @@ test('one fine-tuning step (resnet18, 32 px, batch 4, three loss terms, Adam) ma
     const params: [string, T.Tensor][] = [...model.namedParameters().filter(([n]) => !n.startsWith('fc.')), ...tuner.head.namedParameters('head.')];
     // Ship the starting weights and the views.
     const chunks: Float32Array[] = [];
-    const backbone: [string, number[]][] = [];
-    for (const [name, v] of model.stateDict()) {
-      backbone.push([name, [...v.shape]]);
-      chunks.push(v.toFloat32());
-    }
-    const head: [string, number[]][] = [];
-    for (const [name, v] of tuner.head.stateDict()) {
-      head.push([name, [...v.shape]]);
-      chunks.push(v.toFloat32());
-    }
+    const backbone = shipState(model.stateDict(), chunks);
+    const head = shipState(tuner.head.stateDict(), chunks);
     for (const v of [views.first, views.second, views.anomalies!]) chunks.push(v.toFloat32());
-    const raw = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-    chunks.reduce((o, c) => (raw.set(c, o), o + c.length), 0);
-    const dir = tempDir('spotdiff-finetune-step-');
-    writeFileSync(join(dir, 'in.f32'), raw);
     const meta = { backbone, head, viewShape: [...views.first.shape], partners: views.partners, params: params.map(([n]) => n), lr: LR, temperature: 0.3, crossWeight: 0.5, negativeWeight: 0.8 };
-    writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
-    const done = JSON.parse(runPython(PYTHON, [join(dir, 'meta.json'), join(dir, 'in.f32'), join(dir, 'out.f32')])) as { offset: number; total: number };
+    const { stdout, out } = runWithFloats(PYTHON, meta, chunks, 'spotdiff-finetune-step-');
+    const done = JSON.parse(stdout) as { offset: number; total: number };
     assert.equal(done.offset, done.total, 'Python read every shipped value');
-    const out = new Float32Array(readFileSync(join(dir, 'out.f32')).buffer.slice(0));
 
     const losses = tuner.step(views);
     T.dispose(views);
