@@ -13,12 +13,12 @@
 // usage: node dist/bench/detect-pipeline.js [--small] [--methods patchcore,padim] [--threads 2]
 //        [--batch 8] [--size 256] [--data DIR (reuse a dataset made by an earlier run)]
 //        [--only spotdiff|pytorch (one side, e.g. to re-time it on a quieter machine)] [--json]
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { referencePython, repoRoot, runMeasurement } from './lib/measure.js';
 
 type Method = 'patchcore' | 'padim';
 interface Lists {
@@ -41,9 +41,7 @@ interface Measurement {
   extra: Record<string, number>;
 }
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const python = process.env.SPOTDIFF_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-const reference = join(root, 'bench/reference/detect_pipeline.py');
+const reference = join(repoRoot, 'bench/reference/detect_pipeline.py');
 const ARCH: Record<Method, string> = { patchcore: 'wide_resnet50_2', padim: 'resnet18' };
 
 const { values: opts } = parseArgs({
@@ -180,13 +178,6 @@ function skipped(method: Method): Measurement {
   return { engine: 'skipped', method, threads, setup_s: NaN, fit_s: NaN, eval_s: NaN, total_s: NaN, cpu_s: NaN, stages: {}, max_rss_mb: NaN, scores: [], extra: {} };
 }
 
-function runChild(cmd: string, args: string[]): Measurement {
-  const env = { ...process.env, SPOTDIFF_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, cwd: root, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Measurement;
-}
-
 /** The synthetic object and the train/test lists (first `train` normals train; the rest and the anomalies test). */
 async function dataset(dir: string, train: number, testNormal: number, testAnomalous: number): Promise<Lists> {
   const base = join(dir, 'board', 'Data', 'Images');
@@ -244,12 +235,12 @@ async function main(): Promise<void> {
     const results: Record<string, { ts: Measurement; py: Measurement }> = {};
     for (const method of methods) {
       const weights = join(work, `${ARCH[method]}.pth`);
-      runChild(python, [reference, 'save-weights', '--arch', ARCH[method], '--out', weights]);
+      runMeasurement<Measurement>(referencePython, [reference, 'save-weights', '--arch', ARCH[method], '--out', weights], threads, true);
       const self = fileURLToPath(import.meta.url);
       process.stderr.write(`${method}: spotdiff...\n`);
-      const ts = opts.only === 'pytorch' ? skipped(method) : runChild(process.execPath, [self, '--child', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size)]);
+      const ts = opts.only === 'pytorch' ? skipped(method) : runMeasurement<Measurement>(process.execPath, [self, '--child', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size)], threads, true);
       process.stderr.write(`${method}: PyTorch...\n`);
-      const py = opts.only === 'spotdiff' ? skipped(method) : runChild(python, [reference, 'run', '--method', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size)]);
+      const py = opts.only === 'spotdiff' ? skipped(method) : runMeasurement<Measurement>(referencePython, [reference, 'run', '--method', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size)], threads, true);
       results[method] = { ts, py };
     }
     const load = { before: loadBefore, after: loadavg()[0] as number };

@@ -21,8 +21,8 @@ import { pixelMetrics } from '../src/metrics/pixel.js';
 import type { MapSource, ScoreMap } from '../src/metrics/score-map.js';
 import { npyHeader } from '../src/data/npy.js';
 import { Random } from '../src/util/random.js';
+import { referencePython as python } from './lib/measure.js';
 
-const python = process.env.SPOTDIFF_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const self = fileURLToPath(import.meta.url);
 
 const { values: args } = parseArgs({

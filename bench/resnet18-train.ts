@@ -6,12 +6,11 @@
 //
 // usage: node dist/bench/resnet18-train.js [--steps 10] [--warmup 3] [--rounds 1]
 //        [--threads 2] [--batch 8] [--size 224] [--json]
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median, referencePython, repoRoot, runMeasurement } from './lib/measure.js';
 
 interface Measurement {
   engine: string;
@@ -26,8 +25,6 @@ interface Measurement {
   last_value: number;
 }
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const python = process.env.SPOTDIFF_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 const { values: opts } = parseArgs({
   options: {
@@ -46,12 +43,6 @@ const warmup = Number(opts.warmup);
 const threads = Number(opts.threads);
 const batch = Number(opts.batch);
 const size = Number(opts.size);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 /** One measurement in this process (the child side). */
 async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
@@ -119,14 +110,6 @@ async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
   };
 }
 
-function runChild(cmd: string, args: string[]): Measurement {
-  const env = { ...process.env, SPOTDIFF_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, cwd: root, maxBuffer: 16 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as Measurement;
-}
-
 function common(): string[] {
   return ['--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batch), '--size', String(size)];
 }
@@ -137,14 +120,14 @@ async function main(): Promise<void> {
     return;
   }
   const self = fileURLToPath(import.meta.url);
-  const ref = join(root, 'bench/reference/resnet18_train.py');
+  const ref = join(repoRoot, 'bench/reference/resnet18_train.py');
   const results: Record<string, Measurement[]> = { ts_train: [], py_train: [], ts_forward: [], py_forward: [] };
   // Other processes on the machine skew wall times (less so CPU times): say how busy it was.
   const loadBefore = loadavg()[0] as number;
   for (let r = 0; r < Number(opts.rounds); r++) {
     for (const mode of ['train', 'forward'] as const) {
-      results[`ts_${mode}`]!.push(runChild(process.execPath, [self, '--child', mode, ...common()]));
-      results[`py_${mode}`]!.push(runChild(python, [ref, '--mode', mode, ...common()]));
+      results[`ts_${mode}`]!.push(runMeasurement<Measurement>(process.execPath, [self, '--child', mode, ...common()], threads));
+      results[`py_${mode}`]!.push(runMeasurement<Measurement>(referencePython, [ref, '--mode', mode, ...common()], threads));
     }
   }
   const med = (k: string, f: keyof Measurement): number => median(results[k]!.map((m) => m[f] as number));

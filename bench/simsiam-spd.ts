@@ -6,12 +6,11 @@
 // images per whole step (views + optimisation). Each side runs in its own process.
 //
 // usage: node dist/bench/simsiam-spd.js [--steps 3] [--warmup 1] [--threads 2] [--batch 32] [--size 224] [--json]
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median, referencePython, repoRoot, runMeasurement } from './lib/measure.js';
 
 interface Measurement {
   engine: string;
@@ -25,8 +24,6 @@ interface Measurement {
   last_loss: number;
 }
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const python = process.env.SPOTDIFF_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 const { values: opts } = parseArgs({
   options: {
@@ -44,12 +41,6 @@ const warmup = Number(opts.warmup);
 const threads = Number(opts.threads);
 const batch = Number(opts.batch);
 const size = Number(opts.size);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 async function measure(): Promise<Measurement> {
   const T = await import('../src/tensor/index.js');
@@ -112,13 +103,6 @@ async function measure(): Promise<Measurement> {
   };
 }
 
-function runChild(cmd: string, args: string[]): Measurement {
-  const env = { ...process.env, SPOTDIFF_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, cwd: root, maxBuffer: 16 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Measurement;
-}
-
 async function main(): Promise<void> {
   if (opts.child) {
     process.stdout.write(JSON.stringify(await measure()) + '\n');
@@ -126,8 +110,8 @@ async function main(): Promise<void> {
   }
   const common = ['--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batch), '--size', String(size)];
   const loadBefore = loadavg()[0] as number;
-  const ts = runChild(process.execPath, [fileURLToPath(import.meta.url), '--child', ...common]);
-  const py = runChild(python, [join(root, 'bench/reference/simsiam_spd.py'), ...common]);
+  const ts = runMeasurement<Measurement>(process.execPath, [fileURLToPath(import.meta.url), '--child', ...common], threads);
+  const py = runMeasurement<Measurement>(referencePython, [join(repoRoot, 'bench/reference/simsiam_spd.py'), ...common], threads);
   const load = { before: loadBefore, after: loadavg()[0] as number };
   const ips = (m: Measurement): number => (1000 * batch) / (m.views_ms + m.step_ms);
   if (opts.json) {
