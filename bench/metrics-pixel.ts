@@ -12,7 +12,7 @@
 // usage: node dist/bench/metrics-pixel.js [--maps 200] [--size 512] [--stream-maps 200,1600]
 //        [--sklearn-maps 400,800,1200,1600] [--limit-gb 14] [--aupro] [--json]
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
