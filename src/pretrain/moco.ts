@@ -4,10 +4,10 @@ import { ResNet, type ResNetArch } from '../models/resnet.js';
 import type { Random } from '../util/random.js';
 import { SpotdiffError } from '../util/errors.js';
 import type { PretrainLoss, PretrainMethod, PretrainViews, SpdConfig } from './method.js';
-import { Encoder, featureDim, pooledFeatures, zeroInitResidual } from './encoder.js';
+import { Encoder, featureDim, zeroInitResidual } from './encoder.js';
 import { FrozenCopy } from './frozen-copy.js';
 import { mlpHead, spdClassifier } from './heads.js';
-import { composeLoss, spdTerm } from './spd-term.js';
+import { composeLoss, encoderSpdNetworks, secondView, spdTerm } from './spd-term.js';
 import { makePretrainViews } from './views.js';
 
 export interface MocoConfig {
@@ -122,8 +122,7 @@ export class Moco implements PretrainMethod {
   }
 
   loss(views: PretrainViews): PretrainLoss {
-    const second = views.second;
-    if (second === null) throw new SpotdiffError('ERR_BAD_INPUT', 'moco.loss: MoCo needs two views (views.second is null)');
+    const second = secondView(this.name, views);
     const n = views.first.shape[0] as number;
     if (n > this.config.queueSize) {
       throw new SpotdiffError('ERR_BAD_INPUT', `moco.loss: a batch of ${n} does not fit a queue of ${this.config.queueSize} keys (queueSize must be at least the batch size)`);
@@ -134,11 +133,7 @@ export class Moco implements PretrainMethod {
       const k = T.normalize(m.keyEncoder.forward(second), 2, 1);
       // q and k are unit vectors and the queue holds unit keys: no second normalisation.
       const base = infoNce(q, k, { negatives: T.transpose(m.queue, 0, 1), temperature: this.config.temperature, normalize: false });
-      const spd = spdTerm(this.name, views, this.config.spd, {
-        embed: (x) => m.encoder.forward(x),
-        features: (x) => pooledFeatures(m.encoder.backbone, x),
-        classifier: m.spdHead,
-      });
+      const spd = spdTerm(this.name, views, this.config.spd, encoderSpdNetworks(m.encoder, m.spdHead));
       const result = composeLoss(base, spd, this.config.spd.eta);
       // A loss computed twice before a step enqueues only the last keys.
       this.#pendingKeys?.dispose();

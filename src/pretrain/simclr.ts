@@ -2,11 +2,10 @@ import * as T from '../tensor/index.js';
 import { Module, ntXent, type Linear } from '../nn/index.js';
 import { ResNet, type ResNetArch } from '../models/resnet.js';
 import type { Random } from '../util/random.js';
-import { SpotdiffError } from '../util/errors.js';
 import type { PretrainLoss, PretrainMethod, PretrainViews, SpdConfig } from './method.js';
-import { Encoder, featureDim, pooledFeatures, zeroInitResidual } from './encoder.js';
+import { Encoder, featureDim, zeroInitResidual } from './encoder.js';
 import { mlpHead, spdClassifier } from './heads.js';
-import { composeLoss, spdTerm } from './spd-term.js';
+import { composeLoss, encoderSpdNetworks, secondView, spdTerm } from './spd-term.js';
 import { makePretrainViews } from './views.js';
 
 export interface SimClrConfig {
@@ -68,16 +67,11 @@ export class SimClr implements PretrainMethod {
   }
 
   loss(views: PretrainViews): PretrainLoss {
-    const second = views.second;
-    if (second === null) throw new SpotdiffError('ERR_BAD_INPUT', 'simclr.loss: SimCLR needs two views (views.second is null)');
+    const second = secondView(this.name, views);
     const m = this.module;
     return T.tidy(() => {
       const base = ntXent(m.encoder.forward(views.first), m.encoder.forward(second), { temperature: this.config.temperature });
-      const spd = spdTerm(this.name, views, this.config.spd, {
-        embed: (x) => m.encoder.forward(x),
-        features: (x) => pooledFeatures(m.encoder.backbone, x),
-        classifier: m.spdHead,
-      });
+      const spd = spdTerm(this.name, views, this.config.spd, encoderSpdNetworks(m.encoder, m.spdHead));
       return composeLoss(base, spd, this.config.spd.eta);
     });
   }

@@ -2,11 +2,10 @@ import * as T from '../tensor/index.js';
 import { Module, negativeCosineSimilarity, type Linear, type Sequential } from '../nn/index.js';
 import { ResNet, type ResNetArch } from '../models/resnet.js';
 import type { Random } from '../util/random.js';
-import { SpotdiffError } from '../util/errors.js';
 import type { PretrainLoss, PretrainMethod, PretrainViews, SpdConfig } from './method.js';
-import { Encoder, featureDim, pooledFeatures, zeroInitResidual } from './encoder.js';
+import { Encoder, featureDim, zeroInitResidual } from './encoder.js';
 import { simsiamPredictor, simsiamProjector, spdClassifier } from './heads.js';
-import { composeLoss, spdTerm } from './spd-term.js';
+import { composeLoss, encoderSpdNetworks, secondView, spdTerm } from './spd-term.js';
 import { makePretrainViews } from './views.js';
 
 export interface SimSiamConfig {
@@ -73,8 +72,7 @@ export class SimSiam implements PretrainMethod {
   }
 
   loss(views: PretrainViews): PretrainLoss {
-    const second = views.second;
-    if (second === null) throw new SpotdiffError('ERR_BAD_INPUT', 'simsiam.loss: SimSiam needs two views (views.second is null)');
+    const second = secondView(this.name, views);
     const m = this.module;
     return T.tidy(() => {
       const z1 = m.encoder.forward(views.first);
@@ -82,11 +80,7 @@ export class SimSiam implements PretrainMethod {
       const p1 = m.predictor.forward(z1);
       const p2 = m.predictor.forward(z2);
       const base = T.mul(T.add(negativeCosineSimilarity(p1, T.detach(z2)), negativeCosineSimilarity(p2, T.detach(z1))), 0.5);
-      const spd = spdTerm(this.name, views, this.config.spd, {
-        embed: (x) => m.encoder.forward(x),
-        features: (x) => pooledFeatures(m.encoder.backbone, x),
-        classifier: m.spdHead,
-      });
+      const spd = spdTerm(this.name, views, this.config.spd, encoderSpdNetworks(m.encoder, m.spdHead));
       return composeLoss(base, spd, this.config.spd.eta);
     });
   }

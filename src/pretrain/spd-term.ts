@@ -3,6 +3,7 @@ import type { Module } from '../nn/index.js';
 import { SpotdiffError } from '../util/errors.js';
 import type { PretrainLoss, PretrainViews, SpdConfig } from './method.js';
 import { spdCrossEntropy, spdLoss } from './spd-loss.js';
+import { pooledFeatures, type Encoder } from './encoder.js';
 
 /** What a method hands the SPD term: its embedding (encoder + head), its pooled features, and the perturbed-or-not head when SPD is a classification. */
 export interface SpdNetworks {
@@ -11,6 +12,17 @@ export interface SpdNetworks {
   /** The backbone's pooled features (cross-entropy form). */
   features(x: T.Tensor): T.Tensor;
   classifier: Module | null;
+}
+
+/** SPD's networks for the self-supervised methods: the encoder's output, its backbone's pooled features, the optional perturbed-or-not head. */
+export function encoderSpdNetworks(encoder: Encoder, classifier: Module | null): SpdNetworks {
+  return { embed: (x) => encoder.forward(x), features: (x) => pooledFeatures(encoder.backbone, x), classifier };
+}
+
+/** The second strong view, which the two-view methods need. */
+export function secondView(method: string, views: PretrainViews): T.Tensor {
+  if (views.second === null) throw new SpotdiffError('ERR_BAD_INPUT', `${method}.loss: ${method} needs two views (views.second is null)`);
+  return views.second;
 }
 
 /**
