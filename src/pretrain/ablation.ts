@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { sha256File } from '../util/fs.js';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openDataset } from '../data/datasets/open.js';
@@ -110,12 +109,6 @@ export interface AblationResult {
   rows: AblationRow[] | null;
   files: { json: string; markdown: string } | null;
   seconds: number;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** The evaluation objects, each checked to have train normals (to fit on) and test images (to score) before any pre-training. */

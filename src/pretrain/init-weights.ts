@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { sha256File } from '../util/fs.js';
 import { basename } from 'node:path';
 import type { HostTensor, StateDict } from '../tensor/io/index.js';
 import { toHost } from '../tensor/host.js';
@@ -24,12 +23,6 @@ export interface InitWeights {
   sha256: string;
   /** The file's tensors without fc.*. */
   features: StateDict;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export async function readInitWeights(path: string, arch: ResNetArch): Promise<InitWeights> {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
 // Questions about a path that answer false instead of throwing when it is missing or unreadable.
@@ -25,4 +27,11 @@ export async function isDir(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The file's SHA-256 as hex, read as a stream (weights files are hundreds of MB). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { sha256File } from '../../util/fs.js';
 import { basename } from 'node:path';
 import * as T from '../../tensor/index.js';
 import type { HostTensor } from '../../tensor/io/index.js';
@@ -26,12 +25,6 @@ export interface BackboneRecord {
 export function checkArch(name: string): ResNetArch {
   if (!isResNetArch(name)) throw new SpotdiffError('ERR_USAGE', `unknown backbone "${name}"; choose one of ${RESNET_ARCHS.join(', ')}`);
   return name;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** A backbone in eval mode: from a weights file, or seeded random init (the caller warns). */
