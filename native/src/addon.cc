@@ -3,7 +3,7 @@
 #include <napi.h>
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <ATen/core/grad_mode.h>
+#include <c10/core/GradMode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/api/include/torch/version.h>
@@ -189,8 +189,8 @@ Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
 
 // setGradEnabled(bool) -> previous mode
 Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
-  bool prev = at::GradMode::is_enabled();
-  at::GradMode::set_enabled(info[0].ToBoolean().Value());
+  bool prev = c10::GradMode::is_enabled();
+  c10::GradMode::set_enabled(info[0].ToBoolean().Value());
   return Napi::Boolean::New(info.Env(), prev);
 }
 

@@ -2,10 +2,11 @@
 // single-tensor (for-loop) implementations in torch 1.13, so results match step for step.
 // Parameters without a gradient are skipped, as torch does.
 #include "../op_table.h"
+#include <c10/core/GradMode.h>  // c10::NoGradGuard: at::NoGradGuard is gone in libtorch 2.x
 
 // sgd_step(params, momentum_buffers, lr, momentum, dampening, weight_decay, nesterov, first_step)
 SPOTDIFF_OP(sgd_step) {
-  at::NoGradGuard ng;
+  c10::NoGradGuard ng;
   auto params = a.tensors(0);
   auto bufs = a.tensors(1);
   double lr = a.f64(2), momentum = a.f64(3), dampening = a.f64(4), wd = a.f64(5);
@@ -30,7 +31,7 @@ SPOTDIFF_OP(sgd_step) {
 // adam_step(params, exp_avgs, exp_avg_sqs, step, lr, beta1, beta2, eps, weight_decay, decoupled)
 // decoupled = true is AdamW (weight decay applied to the parameter, not the gradient).
 SPOTDIFF_OP(adam_step) {
-  at::NoGradGuard ng;
+  c10::NoGradGuard ng;
   auto params = a.tensors(0);
   auto m = a.tensors(1);
   auto v = a.tensors(2);

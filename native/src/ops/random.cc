@@ -1,6 +1,7 @@
 // Seeded random tensors and in-place initialisers, drawn from libtorch's default generator
 // (the same Mersenne Twister stream as Python's torch for the same seed).
 #include "../op_table.h"
+#include <c10/core/GradMode.h>  // c10::NoGradGuard: at::NoGradGuard is gone in libtorch 2.x
 
 namespace {
 at::TensorOptions opts(const spotdiff::Args& a, size_t dtypeAt) {
@@ -32,18 +33,18 @@ SPOTDIFF_OP(bernoulli) { return a.out(at::bernoulli(a.tensor(0))); }
 SPOTDIFF_OP(multinomial) { return a.out(at::multinomial(a.tensor(0), a.i64(1), a.flag(2))); }
 
 SPOTDIFF_OP(normal_) {
-  at::NoGradGuard ng;
+  c10::NoGradGuard ng;
   a.tensor(0).normal_(a.f64(1), a.f64(2));
   return a.outVoid();
 }
 SPOTDIFF_OP(uniform_) {
-  at::NoGradGuard ng;
+  c10::NoGradGuard ng;
   a.tensor(0).uniform_(a.f64(1), a.f64(2));
   return a.outVoid();
 }
 // kaiming_uniform_(w, a, mode "fan_in"|"fan_out", nonlinearity), as torch.nn.init does.
 SPOTDIFF_OP(kaiming_uniform_) {
-  at::NoGradGuard ng;
+  c10::NoGradGuard ng;
   at::Tensor& w = a.tensor(0);
   auto [fin, fout] = fans(w);
   TORCH_CHECK(a.str(2) == "fan_in" || a.str(2) == "fan_out", "mode must be fan_in or fan_out, got ", a.str(2));
@@ -55,7 +56,7 @@ SPOTDIFF_OP(kaiming_uniform_) {
   return a.outVoid();
 }
 SPOTDIFF_OP(kaiming_normal_) {
-  at::NoGradGuard ng;
+  c10::NoGradGuard ng;
   at::Tensor& w = a.tensor(0);
   auto [fin, fout] = fans(w);
   TORCH_CHECK(a.str(2) == "fan_in" || a.str(2) == "fan_out", "mode must be fan_in or fan_out, got ", a.str(2));
