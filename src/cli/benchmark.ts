@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from './command.js';
 import { intFlag, listFlag, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
+import { paperResultsFile } from '../data/visa/facts.js';
 import type { PaperFigures, ReportMetricKey } from '../report/index.js';
 
 const usage = `usage: spotdiff benchmark --data PREPARED_ROOT --method padim|patchcore [--objects a,b]
@@ -12,7 +13,8 @@ const usage = `usage: spotdiff benchmark --data PREPARED_ROOT --method padim|pat
 Fits and evaluates one model per object of a prepared dataset and prints a table like the
 paper's Table 2: per object and mean, AU-PR and AU-ROC for classification (image) and
 segmentation (pixel). On VisA the paper's figures (supervised ImageNet backbone) are shown
-beside ours, read from ../shared/visa/paper_results.json or --paper-results.
+beside ours, read from the paper_results.json shipped with spotdiff (data/visa/) or
+--paper-results FILE.
 Models are written to --models DIR/<object> (default ./benchmark-models).`;
 
 const VISA_OBJECTS = ['candle', 'capsules', 'cashew', 'chewinggum', 'fryum', 'macaroni1', 'macaroni2', 'pcb1', 'pcb2', 'pcb3', 'pcb4', 'pipe_fryum'];
@@ -22,7 +24,7 @@ type Table = { columns: string[] } & Record<string, number[] | string[]>;
 
 /** The paper's VisA figures for a method, as fractions; null when not VisA or the file is absent. */
 export function paperFigures(path: string | undefined, method: string, objects: readonly string[]): PaperFigures | null {
-  const file = path ?? new URL('../../../../shared/visa/paper_results.json', import.meta.url).pathname;
+  const file = path ?? paperResultsFile;
   if (!existsSync(file) || !objects.every((o) => VISA_OBJECTS.includes(o))) return null;
   const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Table>;
   const pick = (t: Table | undefined, row: string, cols: string[]): number[] | null => {

@@ -12,7 +12,9 @@ binarised to 0/255 in OUT/<split-type>/<object>/ground_truth/.
   --split-type    1cls (normal-only training), 2cls_highshot or 2cls_fewshot
   --data-folder   the raw VisA folder (from spotdiff download visa)
   --save-folder   where the prepared folders go
-  --split-file    the split CSV (default DATA/split_csv/<split-type>.csv)
+  --split-file    the split CSV (default DATA/split_csv/<split-type>.csv, as in the
+                  downloaded VisA; when DATA has none, the official VisA split shipped
+                  with spotdiff in data/visa/split_csv/)
   --concurrency   file operations in flight (default 16)
   --json          print a summary (counts per object, split and label) on stdout
   --quiet         no progress on stderr

@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedVisa, tempDir } from '../helpers/tmp.js';
+import { tempDir } from '../helpers/tmp.js';
+import { paperResultsFile } from '../../src/data/visa/facts.js';
 import { runCli } from './run-cli.js';
 import { paperFigures } from '../../src/cli/benchmark.js';
 
 test('paperFigures: the VisA per-object PaDiM figures and means from paper_results.json; null off VisA or without the file', () => {
-  const file = join(sharedVisa, 'paper_results.json');
-  assert.ok(existsSync(file), `${file} is part of the shared VisA facts`);
+  const file = paperResultsFile;
+  assert.ok(existsSync(file), `${file} is part of the VisA facts shipped in data/visa/`);
   const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, number[]> & { columns: string[] }>;
   const p = paperFigures(file, 'padim', ['candle', 'pcb1']);
   assert.ok(p !== null);

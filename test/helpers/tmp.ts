@@ -12,6 +12,3 @@ export function tempDir(prefix = 'spotdiff-test-'): string {
 
 /** The repository root (tests run from dist/test/..., sources and fixtures live beside). */
 export const repoRoot: string = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
-
-/** ../shared/visa beside the checkout, or SPOTDIFF_SHARED_VISA. */
-export const sharedVisa: string = process.env.SPOTDIFF_SHARED_VISA ?? join(repoRoot, '..', 'shared', 'visa');

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { binaryMetrics, type BinaryMetrics } from '../../src/metrics/binary.js';
-import { sharedVisa } from '../helpers/tmp.js';
+import { paperResultsFile } from '../../src/data/visa/facts.js';
 
 /**
  * The supplementary's toy example for AU-PR against AU-ROC (paper_results.json,
@@ -33,7 +32,7 @@ interface Toy {
   aupr: number;
   max_f1: number;
 }
-const printed = JSON.parse(readFileSync(join(sharedVisa, 'paper_results.json'), 'utf8')).toy_example_supplementary_B as {
+const printed = JSON.parse(readFileSync(paperResultsFile, 'utf8')).toy_example_supplementary_B as {
   model_A: Toy;
   model_B: Toy;
   setup: string;

@@ -4,6 +4,8 @@ import { SpotdiffError } from '../../util/errors.js';
 import { readCsv, type CsvRecord } from './csv.js';
 import { listSome, reportMissingMasks, selectObjects, subdirs } from './files.js';
 import { isFile } from '../../util/fs.js';
+import { defaultSplitFile } from '../visa/facts.js';
+import { isSplitType } from '../visa/split-csv.js';
 import type { Dataset, Label, ReadOptions, Sample, Split } from './sample.js';
 
 /**
@@ -17,7 +19,10 @@ import type { Dataset, Label, ReadOptions, Sample, Split } from './sample.js';
  */
 
 export interface RawVisaOptions extends ReadOptions {
-  /** Read this split file: a protocol name (1cls, 2cls_highshot, 2cls_fewshot) in <root>/split_csv/, or a CSV path. */
+  /**
+   * Read this split file: a CSV path, or a protocol name (1cls, 2cls_highshot, 2cls_fewshot):
+   * <root>/split_csv/<name>.csv, or the official split shipped with spotdiff when the dataset has none.
+   */
   split?: string;
 }
 
@@ -28,6 +33,13 @@ export async function rawVisaObjects(root: string): Promise<{ datasetRoot: strin
   const objects: string[] = [];
   for (const name of await subdirs(abs)) if (await isFile(join(abs, name, 'image_anno.csv'))) objects.push(name);
   return { datasetRoot: abs, objects };
+}
+
+/** The CSV a `split` option names: a path as given, or a protocol's default split file. */
+async function splitCsvPath(datasetRoot: string, split: string): Promise<string> {
+  if (split.endsWith('.csv')) return resolve(split);
+  if (isSplitType(split)) return defaultSplitFile(datasetRoot, split);
+  return join(datasetRoot, 'split_csv', `${split}.csv`);
 }
 
 /** A CSV path relative to the dataset root, refused if it would leave the root. */
@@ -86,7 +98,7 @@ export async function readRawVisa(root: string, options: RawVisaOptions = {}): P
   };
 
   if (options.split !== undefined) {
-    const csvPath = options.split.endsWith('.csv') ? resolve(options.split) : join(datasetRoot, 'split_csv', `${options.split}.csv`);
+    const csvPath = await splitCsvPath(datasetRoot, options.split);
     for (const r of await readCsv(csvPath, ['object', 'split', 'label', 'image', 'mask'])) {
       const object = r.values['object'] as string;
       if (!objects.includes(object)) continue;

@@ -4,6 +4,7 @@ import { copyFileAtomic, isAtomicTempName, writeFileAtomic } from '../../util/at
 import { SpotdiffError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
 import { parseCsvRows } from '../datasets/csv.js';
+import { defaultSplitFile, officialSplitFile } from './facts.js';
 import { layoutCollisions, objectFolders, preparedPaths } from './layout.js';
 import { mapLimit } from './parallel.js';
 import { binarizeMasks, statSources, type SourceFile } from './sources.js';
@@ -28,7 +29,10 @@ export interface PrepareOptions {
   dataFolder: string;
   /** The output goes to <saveFolder>/<splitType>/. */
   saveFolder: string;
-  /** Default: <dataFolder>/split_csv/<splitType>.csv. */
+  /**
+   * Default: the dataset's own <dataFolder>/split_csv/<splitType>.csv, or the official split
+   * shipped with spotdiff when the dataset has none (see facts.ts).
+   */
   splitFile?: string;
   /** File operations in flight at once (default 16). */
   concurrency?: number;
@@ -57,16 +61,17 @@ export async function prepareVisa(options: PrepareOptions): Promise<PrepareSumma
   const { splitType } = options;
   const dataFolder = resolve(options.dataFolder);
   const outputFolder = resolve(options.saveFolder, splitType);
-  const splitFile = resolve(options.splitFile ?? join(dataFolder, 'split_csv', `${splitType}.csv`));
+  const splitFile = resolve(options.splitFile ?? (await defaultSplitFile(dataFolder, splitType)));
   const concurrency = options.concurrency ?? 16;
   const showProgress = options.progress ?? true;
   const say = (line: string): void => void (showProgress && process.stderr.write(line + '\n'));
 
   if (!(await isDirectory(dataFolder))) throw new SpotdiffError('ERR_NOT_FOUND', `data folder ${dataFolder} does not exist (it should hold the extracted VisA dataset)`);
+  const shipped = splitFile === officialSplitFile(splitType) ? ` (the official VisA split shipped with spotdiff: ${dataFolder} has no split_csv/${splitType}.csv)` : '';
   const rows = await readRows(splitFile, splitType, options.splitFile === undefined);
-  say(`prepare ${splitType}: ${rows.length} images listed in ${splitFile}`);
+  say(`prepare ${splitType}: ${rows.length} images listed in ${splitFile}${shipped}`);
 
-  const sources = await statSources(dataFolder, rows, Math.max(concurrency, 32), splitFile);
+  const sources = await statSources(dataFolder, rows, Math.max(concurrency, 32), splitFile + shipped);
   const maskSources = [...sources.values()].filter((s) => s.kind === 'mask');
   const maskBar = new Progress({ total: maskSources.length, label: 'binarising masks', unit: 'masks', enabled: showProgress });
   const maskPngs = await binarizeMasks(maskSources, concurrency, splitFile, () => maskBar.tick());

@@ -56,6 +56,18 @@ test('reads image_anno.csv of every object (no split) and a split file (with spl
   assert.equal((await readRawVisa(root, { split: join(root, 'split_csv/1cls.csv') })).samples.length, 10);
 });
 
+test('a split type without split_csv/ in the dataset reads the official VisA split shipped with spotdiff', async () => {
+  const bare = join(tempDir(), 'VisA');
+  writeText(join(bare, 'candle', 'image_anno.csv'), 'image,label,mask\n');
+  await assert.rejects(readRawVisa(bare, { split: '2cls_highshot' }), (e: unknown) => {
+    assert.ok(isSpotdiffError(e, 'ERR_NOT_FOUND'), String(e));
+    // Every candle image the official split lists (1,000 normal, 100 anomalous), none on disk.
+    assert.match(e.message, /^1100 image\(s\) listed but not found/);
+    assert.match(e.message, /candle\/Data\/Images\/Normal\/\d{4}\.JPG/);
+    return true;
+  });
+});
+
 test('one object folder as root resolves paths from its parent', async () => {
   const ds = await openDataset(join(root, 'candle'));
   assert.deepEqual(ds.objects, ['candle']);

@@ -14,7 +14,8 @@ import { readRawVisa } from '../../../src/data/datasets/raw-visa.js';
 import { openDataset } from '../../../src/data/datasets/open.js';
 import { readCsv } from '../../../src/data/datasets/csv.js';
 import { isSpotdiffError } from '../../../src/util/errors.js';
-import { sharedVisa, tempDir } from '../../helpers/tmp.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { defectClassesFile } from '../../../src/data/visa/facts.js';
 
 const dir = tempDir();
 const N = 10;
@@ -51,7 +52,7 @@ test('the same seed gives the same bytes (whatever the thread count); another se
 
 test('raw VisA layout: image_anno.csv, JPEG images at the asked size, class-id masks, defect_classes.json shaped like the real one', async () => {
   const classes = JSON.parse(readFileSync(join(root, 'defect_classes.json'), 'utf8')) as Record<string, Record<string, string>>;
-  const real = JSON.parse(readFileSync(join(sharedVisa, 'defect_classes.json'), 'utf8')) as Record<string, Record<string, string>>;
+  const real = JSON.parse(readFileSync(defectClassesFile, 'utf8')) as Record<string, Record<string, string>>;
   const shapeOk = (table: Record<string, Record<string, string>>): boolean =>
     Object.values(table).every((ids) => ids['0'] === 'BACKGROUND' && Object.keys(ids).every((k, i) => k === String(i)) && Object.values(ids).every((v) => typeof v === 'string'));
   assert.ok(shapeOk(real), 'the reference file has the expected shape');

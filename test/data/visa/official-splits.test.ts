@@ -5,13 +5,13 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { prepareVisa } from '../../../src/data/visa/prepare.js';
 import { mapLimit } from '../../../src/data/visa/parallel.js';
-import { sharedVisa } from '../../helpers/tmp.js';
+import { defectClassesFile, officialSplitFile } from '../../../src/data/visa/facts.js';
 import { scratchDir } from './scratch.js';
-import { classIdPng, maskIds, SPLIT_TYPE_NAMES, tinyJpeg } from './raw-tree.js';
+import { classIdPng, maskIds, SPLIT_TYPE_NAMES, tinyJpeg, type SplitTypeName } from './raw-tree.js';
 
 /**
- * Real-data compatibility: a raw tree holding every image and mask path of the three official
- * split files (10,821 images, 1,200 masks; tiny generated JPEGs, class-id masks with the ids of
+ * Real-data compatibility: a raw tree (without split_csv/, so the shipped official split is the
+ * default) holding every image and mask path of the three official split files (10,821 images, 1,200 masks; tiny generated JPEGs, class-id masks with the ids of
  * defect_classes.json), prepared with each split type. The counts per object, split and label
  * on disk must equal the CSV's. The CSV lines are counted here with a plain split (the
  * published files hold no quotes), independently of the parser under test.
@@ -25,8 +25,8 @@ interface CsvLine {
   mask: string;
 }
 
-async function officialLines(type: string): Promise<CsvLine[]> {
-  const text = await readFile(join(sharedVisa, 'split_csv', `${type}.csv`), 'utf8');
+async function officialLines(type: SplitTypeName): Promise<CsvLine[]> {
+  const text = await readFile(officialSplitFile(type), 'utf8');
   return text
     .split(/\r?\n/)
     .slice(1)
@@ -46,7 +46,7 @@ test('every path of the official split files prepares with each split type; coun
   const dir = scratchDir();
   const root = join(dir, 'VisA');
   const lines = Object.fromEntries(await Promise.all(SPLIT_TYPE_NAMES.map(async (t) => [t, await officialLines(t)] as const))) as Record<string, CsvLine[]>;
-  const defectIds = JSON.parse(await readFile(join(sharedVisa, 'defect_classes.json'), 'utf8')) as Record<string, Record<string, string>>;
+  const defectIds = JSON.parse(await readFile(defectClassesFile, 'utf8')) as Record<string, Record<string, string>>;
 
   // The raw tree: one JPEG's bytes everywhere, one PNG per class id, each path written once.
   const images = new Set<string>();
@@ -74,8 +74,7 @@ test('every path of the official split files prepares with each split type; coun
   for (const f of folders) await mkdir(f, { recursive: true });
   await mapLimit([...images], 64, (p) => writeFile(join(root, p), jpeg));
   await mapLimit([...maskBytes], 64, ([p, bytes]) => writeFile(join(root, p), bytes));
-  await mkdir(join(root, 'split_csv'));
-  for (const t of SPLIT_TYPE_NAMES) await writeFile(join(root, 'split_csv', `${t}.csv`), await readFile(join(sharedVisa, 'split_csv', `${t}.csv`)));
+  // No split_csv/ in the tree: prepare falls back to the official split shipped in data/visa/.
   const built = Date.now();
 
   const timings: string[] = [];
@@ -84,6 +83,7 @@ test('every path of the official split files prepares with each split type; coun
     const save = join(dir, 'prepared');
     const summary = await prepareVisa({ splitType, dataFolder: root, saveFolder: save, progress: false, concurrency: 32 });
     timings.push(`${splitType} ${Date.now() - t0} ms`);
+    assert.equal(summary.splitFile, officialSplitFile(splitType));
 
     // Expected counts from the CSV.
     const want = new Map<string, number>();

@@ -5,6 +5,7 @@ import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { prepareVisa } from '../../../src/data/visa/prepare.js';
+import { officialSplitFile } from '../../../src/data/visa/facts.js';
 import { readPrepared } from '../../../src/data/datasets/prepared.js';
 import { isSpotdiffError } from '../../../src/util/errors.js';
 import { pythonJson } from '../../helpers/python.js';
@@ -78,6 +79,7 @@ test('each split type gives the official layout: same files, same image bytes, m
     const save = join(dir, 'out');
     const summary = await prepareVisa({ splitType, dataFolder: tree.root, saveFolder: save, ...quiet });
     assert.deepEqual(summary.counts, expectedCounts(tree.rows[splitType]), splitType);
+    assert.equal(summary.splitFile, join(tree.root, 'split_csv', `${splitType}.csv`), 'the dataset\'s own split file comes first');
     assert.equal(summary.images.copied, tree.rows[splitType].length);
     const cmp = pythonJson<Comparison>(REFERENCE, [splitType, tree.root, join(dir, 'ref'), join(tree.root, 'split_csv', `${splitType}.csv`), join(save, splitType)]);
     assert.deepEqual(cmp.ourFiles, cmp.refFiles, splitType);
@@ -209,11 +211,18 @@ test('split file problems of the whole file: missing columns, an unterminated qu
   await rejectsWith(run('empty.csv', ''), 'ERR_BAD_CSV', [/empty/]);
   await rejectsWith(run('header-only.csv', 'object,split,label,image,mask\r\n'), 'ERR_BAD_CSV', [/no data rows/]);
   await rejectsWith(run('absent.csv', null), 'ERR_NOT_FOUND', [/absent\.csv/]);
-  // The default split file: DATA/split_csv/<type>.csv, named with a hint when it is missing.
   await rejectsWith(prepareVisa({ splitType: '1cls', dataFolder: join(dir, 'out'), saveFolder: join(dir, 'x'), ...quiet }), 'ERR_NOT_FOUND', [/data folder/]);
+  // Without DATA/split_csv/<type>.csv the default is the official split shipped with spotdiff;
+  // a folder without VisA's images then says which split it read and that it came with spotdiff.
   const noCsv = join(dir, 'bare');
   await writeBytes(join(noCsv, 'candle', 'image_anno.csv'), 'image,label,mask\n');
-  await rejectsWith(prepareVisa({ splitType: '2cls_fewshot', dataFolder: noCsv, saveFolder: join(dir, 'x'), ...quiet }), 'ERR_NOT_FOUND', [/split_csv\/2cls_fewshot\.csv/, /--split-file/]);
+  const message = await rejectsWith(prepareVisa({ splitType: '2cls_fewshot', dataFolder: noCsv, saveFolder: join(dir, 'x'), ...quiet }), 'ERR_NOT_FOUND', [
+    /the official VisA split shipped with spotdiff/,
+    /has no split_csv\/2cls_fewshot\.csv/,
+    /missing image .*candle\/Data\/Images\/Normal\//,
+  ]);
+  assert.ok(message.startsWith(officialSplitFile('2cls_fewshot')), message.slice(0, 200));
+  assert.equal(existsSync(join(dir, 'x')), false, 'nothing written');
   assert.equal(existsSync(join(dir, 'out')), false);
 });
 

@@ -1,16 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseSplitCsv, unsafeRelativePath, validateSplitRows, SPLIT_TYPES } from '../../../src/data/visa/split-csv.js';
 import { isSpotdiffError } from '../../../src/util/errors.js';
-import { sharedVisa } from '../../helpers/tmp.js';
+import { officialSplitFile } from '../../../src/data/visa/facts.js';
 
 test('the three official split files parse cleanly: 10,821 rows each, the published class counts', () => {
   // Counts per split and label, read off the published files with a plain line split (they hold
   // no quotes), independently of the parser under test.
   for (const type of SPLIT_TYPES) {
-    const text = readFileSync(join(sharedVisa, 'split_csv', `${type}.csv`), 'utf8');
+    const text = readFileSync(officialSplitFile(type), 'utf8');
     const rows = parseSplitCsv(text, `${type}.csv`, type);
     const lines = text.split(/\r?\n/).slice(1).filter((l) => l !== '');
     assert.equal(rows.length, 10821);
