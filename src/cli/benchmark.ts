@@ -15,7 +15,8 @@ paper's Table 2: per object and mean, AU-PR and AU-ROC for classification (image
 segmentation (pixel). On VisA the paper's figures (supervised ImageNet backbone) are shown
 beside ours, read from the paper_results.json shipped with spotdiff (data/visa/) or
 --paper-results FILE.
-Models are written to --models DIR/<object> (default ./benchmark-models).`;
+Models are written to --models DIR/<object> (default ./benchmark-models). DIR must be new,
+empty, or hold only model folders (an earlier benchmark's); anything else is refused.`;
 
 const VISA_OBJECTS = ['candle', 'capsules', 'cashew', 'chewinggum', 'fryum', 'macaroni1', 'macaroni2', 'pcb1', 'pcb2', 'pcb3', 'pcb4', 'pipe_fryum'];
 const TABLE_KEYS: ReportMetricKey[] = ['image.aupr', 'image.auroc', 'pixel.aupr', 'pixel.auroc'];
@@ -83,6 +84,7 @@ export const command: Command = {
     const ds = await openDataset(data, { objects: listFlag(values.objects) });
     const objects = listFlag(values.objects) ?? ds.objects;
     const modelsRoot = values.models ?? 'benchmark-models';
+    await (await import('../detect/run/model-output.js')).checkModelsRoot(modelsRoot);
     const results = [];
     const models = [];
     const records = [];

@@ -11,6 +11,7 @@ import { batchFeatures, checkArch, createBackbone, disposeFeatures } from './bac
 import type { Detector, Method } from './detector.js';
 import { checkInputImages } from './input-images.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModelFolder, spotdiffVersion, type ModelManifest } from './model-folder.js';
+import { checkModelOutput } from './model-output.js';
 import { scoreSamples } from './score.js';
 import { forEachTileFeatures, imagesPerBatch } from './tiles.js';
 import { chooseThreshold, holdOutValidation, quantile } from './threshold.js';
@@ -60,7 +61,8 @@ export async function trainSamples(data: string, object: string | undefined): Pr
 
 /**
  * Fits a detector on the train normals minus a held-out validation part, picks the threshold
- * on that part (never on test data), and saves the model folder atomically.
+ * on that part (never on test data), and saves the model folder atomically. `out` is checked
+ * first (checkModelOutput: missing, empty or a model folder), and again just before saving.
  */
 export async function fitModel(req: FitRequest): Promise<FitResult> {
   const started = Date.now();
@@ -68,6 +70,8 @@ export async function fitModel(req: FitRequest): Promise<FitResult> {
   const tile = req.tile == null ? null : checkTileConfig(req.tile, 'tile');
   const seed = req.seed ?? 0;
   const q = req.quantile ?? 0.99;
+  if (!(q >= 0 && q <= 1)) throw new SpotdiffError('ERR_BAD_INPUT', `the threshold quantile must be in [0, 1], got ${q}`);
+  await checkModelOutput(req.out);
   const { samples, object, dataset } = await trainSamples(req.data, req.object);
   const inputImages = await checkInputImages(samples.map((s) => s.image), null, 'training images');
   // Whole images go to the backbone at size × size; tiled ones at their own size (or --size), cut into tiles.
@@ -143,6 +147,7 @@ export async function fitModel(req: FitRequest): Promise<FitResult> {
       },
       training: { dataset, object, fitImages: fit.length, validationImages: validation.length, seed, seconds: (Date.now() - started) / 1000, created: new Date().toISOString() },
     };
+    await checkModelOutput(req.out); // the fit took a while: the path may have been taken meanwhile
     await saveModelFolder(req.out, manifest, detector, backbone, req.beforeSave);
     return { manifest, out: req.out };
   } finally {
