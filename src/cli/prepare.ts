@@ -21,7 +21,10 @@ binarised to 0/255 in OUT/<split-type>/<object>/ground_truth/.
 
 The split file is checked first, then that every listed file exists and every mask decodes;
 each check reports all its problems at once, and nothing is written until all pass. Running
-it again skips files that are already right.`;
+it again skips files that are already right, and removes the files of an earlier run that
+the split no longer lists (an image moved from train to test, a mask no longer needed), so
+the output is the split; only files directly in the folders prepare makes
+(OUT/<split-type>/<object>/{train,test,ground_truth}/...) are removed, never anything else.`;
 
 export const command: Command = {
   summary: 'build the official VisA 1cls / 2cls splits in the MVTec AD layout',
@@ -53,7 +56,9 @@ export const command: Command = {
       const t = summary.total;
       process.stdout.write(
         `${summary.outputFolder}: train ${t.train.normal} normal + ${t.train.anomaly} anomalous, test ${t.test.normal} normal + ${t.test.anomaly} anomalous ` +
-          `(${Object.keys(summary.counts).length} objects)\n`,
+          `(${Object.keys(summary.counts).length} objects)` +
+          (summary.removedFiles > 0 ? `; ${summary.removedFiles} file(s) no longer in the split removed` : '') +
+          '\n',
       );
     }
     return 0;

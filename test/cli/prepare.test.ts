@@ -36,6 +36,24 @@ test('spotdiff prepare --json: counts per object, split and label; errors exit 1
   assert.match(missing.stderr, /data folder .*nowhere does not exist/);
 });
 
+test('spotdiff prepare with a changed split removes what left it and says how many files it removed', async () => {
+  const dir = tempDir();
+  const tree = await writeRawTree(join(dir, 'VisA'), { objects: ['candle'] });
+  const args = ['prepare', '--split-type', '1cls', '--data-folder', tree.root, '--save-folder', join(dir, 'out')];
+  assert.equal((await runCli(args)).code, 0);
+  const rows = tree.rows['1cls'].map((r) => ({ ...r }));
+  const moved = rows.find((r) => r.split === 'train') as RawRow;
+  moved.split = 'test';
+  await writeFile(join(dir, 'changed.csv'), splitCsvText(rows));
+  const r = await runCli([...args, '--split-file', join(dir, 'changed.csv')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /1 file\(s\) no longer in the split removed/);
+  assert.match(r.stdout, /train 8 normal .*test 2 normal .*; 1 file\(s\) no longer in the split removed/);
+  const name = moved.image.split('/').pop() as string;
+  const files = await listFiles(join(dir, 'out', '1cls', 'candle'));
+  assert.deepEqual(files.filter((f) => f.endsWith(`/${name}`)), [`test/good/${name}`]);
+});
+
 test('a run killed mid-copy leaves only complete files; the next run finishes the job', async () => {
   const dir = scratchDir();
   const root = join(dir, 'VisA');

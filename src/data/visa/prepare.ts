@@ -1,5 +1,5 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { copyFileAtomic, isAtomicTempName, writeFileAtomic } from '../../util/atomic-write.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
@@ -8,6 +8,7 @@ import { defaultSplitFile, officialSplitFile } from './facts.js';
 import { layoutCollisions, objectFolders, preparedPaths } from './layout.js';
 import { mapLimit } from './parallel.js';
 import { binarizeMasks, statSources, type SourceFile } from './sources.js';
+import { removeStaleFiles, type StaleSweep } from './stale-files.js';
 import { formatProblems, validateSplitRows, type SplitRow, type SplitType } from './split-csv.js';
 
 /**
@@ -17,9 +18,10 @@ import { formatProblems, validateSplitRows, type SplitRow, type SplitType } from
  *   2. check that every listed file exists: every missing file at once;
  *   3. decode and binarise every mask in memory: every unreadable mask at once;
  *   4. write, in parallel: images are copied, masks written as 0/255 PNGs.
- * Nothing is written before phase 4. Every file is written atomically (temporary name, then
- * rename), so an interrupted run leaves complete files and hidden temporaries, which the next
- * run removes. A re-run skips images whose copy has the source's size and mtime, and masks
+ * Nothing is written before phase 4, which first removes the files of an earlier run that the
+ * split no longer lists (stale-files.ts): the output is the split, never an image in both train
+ * and test. Every file is written atomically (temporary name, then rename), so an interrupted
+ * run leaves complete files and hidden temporaries, which the next run removes. A re-run skips images whose copy has the source's size and mtime, and masks
  * whose bytes are already right.
  */
 
@@ -55,6 +57,10 @@ export interface PrepareSummary {
   masks: { written: number; upToDate: number };
   /** Temporary files of an earlier, interrupted run that were removed. */
   removedTempFiles: number;
+  /** Files of an earlier run that the split no longer lists (e.g. an image moved from train to test), removed. */
+  removedFiles: number;
+  /** Folders in the output beside the split's objects, left as they are. */
+  otherObjects: string[];
 }
 
 export async function prepareVisa(options: PrepareOptions): Promise<PrepareSummary> {
@@ -77,22 +83,51 @@ export async function prepareVisa(options: PrepareOptions): Promise<PrepareSumma
   const maskPngs = await binarizeMasks(maskSources, concurrency, splitFile, () => maskBar.tick());
   maskBar.finish();
 
-  // Phase 4: from here on files are written.
-  const folders = new Set<string>();
-  for (const object of new Set(rows.map((r) => r.object))) for (const f of objectFolders(object, splitType)) folders.add(join(outputFolder, f));
-  for (const f of [...folders].sort()) await ensureDirectory(f);
-  const removedTempFiles = await removeTempFiles([...folders]);
+  // Phase 4: from here on files are written (and files that left the split removed).
+  const jobs = writeJobs(rows, splitType, outputFolder, sources, maskPngs);
+  const objects = new Set(rows.map((r) => r.object));
+  const { removedTempFiles, stale } = await clearOutput(outputFolder, objects, splitType, jobs);
+  const { images, masks } = await writeOutputs(jobs, concurrency, new Progress({ total: jobs.length, label: `writing ${splitType}`, unit: 'files', enabled: showProgress }));
+  const { counts, total } = countRows(rows);
+  say(
+    `prepare ${splitType}: ${outputFolder}: ${images.copied} image(s) copied, ${images.upToDate} up to date; ${masks.written} mask(s) written, ${masks.upToDate} up to date; ` +
+      `${stale.removed} file(s) no longer in the split removed`,
+  );
+  if (stale.otherObjects.length > 0) say(`prepare ${splitType}: note: ${outputFolder} also holds folder(s) this split does not list, left as they are: ${stale.otherObjects.join(', ')}`);
+  return { splitType, splitFile, dataFolder, outputFolder, counts, total, images, masks, removedTempFiles, removedFiles: stale.removed, otherObjects: stale.otherObjects };
+}
 
-  type Job = { kind: 'image'; src: SourceFile; dest: string } | { kind: 'mask'; png: Buffer; dest: string };
-  const jobs: Job[] = [];
+type WriteJob = { kind: 'image'; src: SourceFile; dest: string } | { kind: 'mask'; png: Buffer; dest: string };
+
+/** What to write where: every image of the split, and the binarised mask of every anomaly that keeps one. */
+function writeJobs(rows: readonly SplitRow[], splitType: SplitType, outputFolder: string, sources: Map<string, SourceFile>, maskPngs: Map<string, Buffer>): WriteJob[] {
+  const jobs: WriteJob[] = [];
   for (const row of rows) {
     const paths = preparedPaths(row, splitType);
     jobs.push({ kind: 'image', src: sources.get(row.image) as SourceFile, dest: join(outputFolder, paths.image) });
     if (paths.mask !== null && row.mask !== null) jobs.push({ kind: 'mask', png: maskPngs.get(row.mask) as Buffer, dest: join(outputFolder, paths.mask) });
   }
+  return jobs;
+}
+
+/** Creates the layout's folders, then removes temporaries of an interrupted run and files that left the split. */
+async function clearOutput(outputFolder: string, objects: ReadonlySet<string>, splitType: SplitType, jobs: readonly WriteJob[]): Promise<{ removedTempFiles: number; stale: StaleSweep }> {
+  const folders = new Set<string>();
+  for (const object of objects) for (const f of objectFolders(object, splitType)) folders.add(join(outputFolder, f));
+  for (const f of [...folders].sort()) await ensureDirectory(f);
+  try {
+    const removedTempFiles = await removeTempFiles([...folders]);
+    const expected = new Set(jobs.map((j) => relative(outputFolder, j.dest).split(sep).join('/')));
+    return { removedTempFiles, stale: await removeStaleFiles(outputFolder, objects, splitType, expected) };
+  } catch (e) {
+    throw writeError(outputFolder, e);
+  }
+}
+
+/** Writes every job, skipping files already right: images by size and mtime, masks by bytes. */
+async function writeOutputs(jobs: readonly WriteJob[], concurrency: number, bar: Progress): Promise<Pick<PrepareSummary, 'images' | 'masks'>> {
   const images = { copied: 0, upToDate: 0 };
   const masks = { written: 0, upToDate: 0 };
-  const bar = new Progress({ total: jobs.length, label: `writing ${splitType}`, unit: 'files', enabled: showProgress });
   await mapLimit(jobs, concurrency, async (job) => {
     try {
       if (job.kind === 'image') {
@@ -112,9 +147,7 @@ export async function prepareVisa(options: PrepareOptions): Promise<PrepareSumma
     bar.tick();
   });
   bar.finish();
-  const { counts, total } = countRows(rows);
-  say(`prepare ${splitType}: ${outputFolder}: ${images.copied} image(s) copied, ${images.upToDate} up to date; ${masks.written} mask(s) written, ${masks.upToDate} up to date`);
-  return { splitType, splitFile, dataFolder, outputFolder, counts, total, images, masks, removedTempFiles };
+  return { images, masks };
 }
 
 /** Phase 1: the split file's problems and the layout's collisions, in one ERR_BAD_CSV. */

@@ -148,6 +148,46 @@ test('a re-run skips what is already right, repairs what is not, and removes lef
   assert.deepEqual((await listFiles(out)).filter((f) => f.split('/').some((p) => p.startsWith('.'))), []);
 });
 
+test('a changed split: files that left it are removed (no image in both train and test), nothing else of the user\'s', async () => {
+  const dir = tempDir();
+  const tree = await writeRawTree(join(dir, 'VisA'), { objects: ['candle'] });
+  const save = join(dir, 'out');
+  const out = join(save, '2cls_highshot');
+  await prepareVisa({ splitType: '2cls_highshot', dataFolder: tree.root, saveFolder: save, ...quiet });
+  // The user's own files: beside the split folders, in an object folder, in a folder prepare does not make.
+  const mine = ['notes.txt', '2cls_highshot/candle/notes.txt', '2cls_highshot/candle/test/crack/x.JPG', 'other/train/good/0000.JPG', '2cls_highshot/pcb9/train/good/0000.JPG'];
+  for (const f of mine) await writeBytes(join(save, f), 'mine');
+
+  // The changed split: a normal image and an anomaly (with its mask) move from train to test,
+  // another anomaly leaves the split.
+  const rows = tree.rows['2cls_highshot'].map((r) => ({ ...r }));
+  const movedNormal = rows.find((r) => r.split === 'train' && r.label === 'normal') as RawRow;
+  const trainAnomalies = rows.filter((r) => r.split === 'train' && r.label === 'anomaly');
+  const [movedAnomaly, dropped] = trainAnomalies as [RawRow, RawRow];
+  movedNormal.split = 'test';
+  movedAnomaly.split = 'test';
+  const changed = join(dir, 'changed.csv');
+  await writeBytes(changed, splitCsvText(rows.filter((r) => r !== dropped)));
+  const summary = await prepareVisa({ splitType: '2cls_highshot', dataFolder: tree.root, saveFolder: save, splitFile: changed, ...quiet });
+
+  const name = (p: string): string => p.split('/').pop() as string;
+  const files = await listFiles(join(out, 'candle'));
+  assert.ok(files.includes(`test/good/${name(movedNormal.image)}`));
+  assert.ok(!files.includes(`train/good/${name(movedNormal.image)}`), 'the moved image is only in test');
+  assert.ok(files.includes(`test/bad/${name(movedAnomaly.image)}`) && files.includes(`ground_truth/test/bad/${name(movedAnomaly.mask)}`));
+  assert.ok(!files.includes(`train/bad/${name(movedAnomaly.image)}`) && !files.includes(`ground_truth/train/bad/${name(movedAnomaly.mask)}`));
+  assert.ok(!files.some((f) => f.endsWith(`/${name(dropped.image)}`) || f.endsWith(`/${name(dropped.mask)}`)), 'the dropped anomaly and its mask are gone');
+  assert.equal(summary.removedFiles, 5, 'the moved normal, the moved anomaly and its mask, the dropped anomaly and its mask');
+
+  // The managed folders now hold exactly what a fresh prepare of the changed split gives.
+  const fresh = join(dir, 'fresh');
+  await prepareVisa({ splitType: '2cls_highshot', dataFolder: tree.root, saveFolder: fresh, splitFile: changed, ...quiet });
+  const userFiles = new Set(mine.map((f) => f.replace(/^2cls_highshot\//, '')));
+  assert.deepEqual((await listFiles(out)).filter((f) => !userFiles.has(f)), await listFiles(join(fresh, '2cls_highshot')));
+  for (const f of mine) assert.equal(await readFile(join(save, f), 'utf8'), 'mine', `${f} survives`);
+  assert.deepEqual(summary.otherObjects, ['pcb9']);
+});
+
 async function rejectsWith(promise: Promise<unknown>, code: Parameters<typeof isSpotdiffError>[1], patterns: RegExp[]): Promise<string> {
   let message = '';
   await assert.rejects(promise, (e: unknown) => {
