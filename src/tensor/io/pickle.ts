@@ -140,11 +140,25 @@ function latin1(b: Uint8Array): string {
   return s;
 }
 
-/** Two's-complement little-endian integer of any width (LONG1 / LONG4). */
+/**
+ * The widest LONG1 / LONG4 integer read. torch.save's pickles hold small ints only (sizes,
+ * offsets, a version); 16 bytes (128 bits) is ample, and a bound keeps a hostile megabyte-long
+ * integer from costing anything.
+ */
+const MAX_LONG_BYTES = 16;
+
+/** A LONG1 / LONG4 integer of `length` bytes; the length is checked before any byte is read. */
+function readLong(r: Reader, length: number): number | bigint {
+  if (length > MAX_LONG_BYTES) throw new Error(`an integer of ${length} bytes (at most ${MAX_LONG_BYTES} are read)`);
+  return decodeLong(r.take(length));
+}
+
+/** Two's-complement little-endian integer, parsed in one go (linear in its length). */
 function decodeLong(b: Uint8Array): number | bigint {
   if (b.byteLength === 0) return 0;
-  let v = 0n;
-  for (let i = b.byteLength - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+  let hex = '';
+  for (let i = b.byteLength - 1; i >= 0; i--) hex += b[i]!.toString(16).padStart(2, '0');
+  let v = BigInt(`0x${hex}`);
   if (b[b.byteLength - 1]! & 0x80) v -= 1n << BigInt(8 * b.byteLength);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
@@ -185,7 +199,8 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, what = 'pickl
   };
   const append = (l: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(l)) throw new Error(`APPEND on ${describePy(l)}`);
-    l.push(...items);
+    // A loop, not push(...items): a long APPENDS would overflow the call's argument limit.
+    for (const item of items) l.push(item);
   };
 
   try {
@@ -233,10 +248,10 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, what = 'pickl
           stack.push(r.u16());
           break;
         case 0x8a: // LONG1
-          stack.push(decodeLong(r.take(r.u8())));
+          stack.push(readLong(r, r.u8()));
           break;
         case 0x8b: // LONG4
-          stack.push(decodeLong(r.take(r.u32())));
+          stack.push(readLong(r, r.u32()));
           break;
         case 0x47: // BINFLOAT
           stack.push(r.f64be());

@@ -49,39 +49,41 @@ export class TensorRef implements PyCustom {
   }
 }
 
-const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
-  DoubleStorage: 'float64',
-  FloatStorage: 'float32',
-  HalfStorage: 'float16',
-  BFloat16Storage: 'bfloat16',
-  LongStorage: 'int64',
-  IntStorage: 'int32',
-  ShortStorage: 'int16',
-  CharStorage: 'int8',
-  ByteStorage: 'uint8',
-  BoolStorage: 'bool',
+// Names from the file index these tables, so they are Maps: a plain object would also answer
+// 'constructor', '__proto__', 'toString' and the rest of Object.prototype.
+const STORAGE_DTYPES: ReadonlyMap<string, DType> = new Map([
+  ['DoubleStorage', 'float64'],
+  ['FloatStorage', 'float32'],
+  ['HalfStorage', 'float16'],
+  ['BFloat16Storage', 'bfloat16'],
+  ['LongStorage', 'int64'],
+  ['IntStorage', 'int32'],
+  ['ShortStorage', 'int16'],
+  ['CharStorage', 'int8'],
+  ['ByteStorage', 'uint8'],
+  ['BoolStorage', 'bool'],
   // An untyped storage counts bytes; a tensor over it names its dtype (_rebuild_tensor_v3).
-  UntypedStorage: 'uint8',
-};
+  ['UntypedStorage', 'uint8'],
+]);
 
-const TORCH_DTYPES: Readonly<Record<string, DType>> = {
-  float64: 'float64',
-  double: 'float64',
-  float32: 'float32',
-  float: 'float32',
-  float16: 'float16',
-  half: 'float16',
-  bfloat16: 'bfloat16',
-  int64: 'int64',
-  long: 'int64',
-  int32: 'int32',
-  int: 'int32',
-  int16: 'int16',
-  short: 'int16',
-  int8: 'int8',
-  uint8: 'uint8',
-  bool: 'bool',
-};
+const TORCH_DTYPES: ReadonlyMap<string, DType> = new Map([
+  ['float64', 'float64'],
+  ['double', 'float64'],
+  ['float32', 'float32'],
+  ['float', 'float32'],
+  ['float16', 'float16'],
+  ['half', 'float16'],
+  ['bfloat16', 'bfloat16'],
+  ['int64', 'int64'],
+  ['long', 'int64'],
+  ['int32', 'int32'],
+  ['int', 'int32'],
+  ['int16', 'int16'],
+  ['short', 'int16'],
+  ['int8', 'int8'],
+  ['uint8', 'uint8'],
+  ['bool', 'bool'],
+]);
 
 const REBUILD_FUNCTIONS = new Set([
   'torch._utils._rebuild_tensor',
@@ -114,12 +116,12 @@ function resolveGlobal(module: string, name: string): TorchGlobal {
   const full = `${module}.${name}`;
   if (REBUILD_FUNCTIONS.has(full) || CLASSES.has(full) || BYTES_BUILDERS.has(full)) return new TorchGlobal(module, name);
   if (module === 'torch' || module === 'torch.storage') {
-    const storageDtype = STORAGE_DTYPES[name];
+    const storageDtype = STORAGE_DTYPES.get(name);
     if (storageDtype !== undefined) return new TorchGlobal(module, name, storageDtype);
     if (name.endsWith('Storage')) throw fail(`the checkpoint holds a tensor stored as ${full}, a dtype spotdiff does not read`);
   }
   if (module === 'torch') {
-    const dtype = TORCH_DTYPES[name];
+    const dtype = TORCH_DTYPES.get(name);
     if (dtype !== undefined) return new TorchGlobal(module, name, dtype);
   }
   throw fail(
