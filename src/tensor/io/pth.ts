@@ -3,7 +3,7 @@ import { memorySource, withFileSource, type ByteSource } from './byte-source.js'
 import { ITEMSIZE } from './host-tensor.js';
 import { PyDict, describePy, unpickle, type PyValue } from './pickle.js';
 import type { StateDict } from './state-dict.js';
-import { contiguousBytes } from './strided.js';
+import { GatherBudget, contiguousBytes } from './strided.js';
 import { StorageRef, TensorRef, torchPickleHooks } from './torch-pickle.js';
 import { openZip, type ZipArchive } from './zip.js';
 
@@ -44,16 +44,37 @@ async function readPthFrom(src: ByteSource, opts: ReadPthOptions, label: string)
   const root = unpickle(await zip.read(zip.entries.get(`${prefix}data.pkl`)!), torchPickleHooks, `${label} (data.pkl)`);
   const refs = selectStateDict(root, opts, label);
 
-  // Read each storage the chosen tensors use once; tensors sharing one storage share its bytes.
+  const storages = await readStorages(zip, prefix, refs, label);
+  return decodeTensors(refs, storages);
+}
+
+/** Each storage the chosen tensors use, read once: tensors sharing one storage share its bytes. */
+async function readStorages(zip: ZipArchive, prefix: string, refs: Map<string, TensorRef>, label: string): Promise<Map<string, Uint8Array>> {
   const storages = new Map<string, Uint8Array>();
+  for (const ref of refs.values()) {
+    if (!storages.has(ref.storage.key)) storages.set(ref.storage.key, await readStorage(zip, prefix, ref.storage, label));
+  }
+  return storages;
+}
+
+/**
+ * Every tensor's C-contiguous bytes. Strided views gather into fresh memory within a budget of
+ * the storages' size (see GatherBudget); the same view under several names (tied weights) is
+ * gathered once and shared, as contiguous views share their storage.
+ */
+function decodeTensors(refs: Map<string, TensorRef>, storages: Map<string, Uint8Array>): StateDict {
+  let storageBytes = 0;
+  for (const bytes of storages.values()) storageBytes += bytes.byteLength;
+  const budget = new GatherBudget(storageBytes);
+  const byView = new Map<string, Uint8Array>();
   const out: StateDict = new Map();
   for (const [name, ref] of refs) {
-    let bytes = storages.get(ref.storage.key);
-    if (bytes === undefined) {
-      bytes = await readStorage(zip, prefix, ref.storage, label);
-      storages.set(ref.storage.key, bytes);
+    const viewKey = `${ref.storage.key}|${ref.dtype}|${ref.offset}|${ref.size}|${ref.stride}`;
+    let data = byView.get(viewKey);
+    if (data === undefined) {
+      data = contiguousBytes(storages.get(ref.storage.key)!, ITEMSIZE[ref.dtype], ref, name, budget);
+      byView.set(viewKey, data);
     }
-    const data = contiguousBytes(bytes, ITEMSIZE[ref.dtype], ref.offset, ref.size, ref.stride);
     out.set(name, { dtype: ref.dtype, shape: [...ref.size], data });
   }
   return out;

@@ -10,12 +10,17 @@ import type { ByteSource } from './byte-source.js';
 
 export interface ZipEntry {
   readonly name: string;
+  /** Uncompressed size. */
   readonly size: number;
+  /** Size as stored in the archive (equal to `size` for stored entries). */
+  readonly storedSize: number;
   readonly method: number;
   readonly flags: number;
   readonly crc32: number;
   /** Where the entry's local header starts. */
   readonly headerOffset: number;
+  /** Where the next entry (or the central directory) starts: this entry's header and data end by then. */
+  readonly spanEnd: number;
 }
 
 export interface ZipArchive {
@@ -78,7 +83,7 @@ export async function openZip(src: ByteSource): Promise<ZipArchive> {
   const cd = await src.read(cdOffset, cdSize);
   const cv = view(cd);
   const decoder = new TextDecoder('utf-8', { fatal: false });
-  const entries = new Map<string, ZipEntry>();
+  const entries: Omit<ZipEntry, 'spanEnd'>[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
     if (at + 46 > cdSize || cv.getUint32(at, true) !== SIG_CENTRAL) throw bad(`central directory entry ${i} is damaged`);
@@ -115,12 +120,12 @@ export async function openZip(src: ByteSource): Promise<ZipArchive> {
       x += 4 + len;
     }
     if (method === 0 && csize !== usize) throw bad(`stored entry "${name}" has different stored and real sizes`);
-    entries.set(name, { name, size: usize, method, flags, crc32, headerOffset });
+    entries.push({ name, size: usize, storedSize: csize, method, flags, crc32, headerOffset });
     at = next;
   }
 
   return {
-    entries,
+    entries: laidOut(entries, cdOffset),
     read: async (entry) => {
       if (entry.flags & 1) throw bad(`entry "${entry.name}" is encrypted`);
       if (entry.method !== 0) {
@@ -135,6 +140,7 @@ export async function openZip(src: ByteSource): Promise<ZipArchive> {
       // The local extra field may differ from the central one (torch pads it to align data to 64 bytes).
       const dataAt = entry.headerOffset + 30 + lh.getUint16(26, true) + lh.getUint16(28, true);
       if (dataAt + entry.size > src.size) throw bad(`entry "${entry.name}" runs past the end of the file (truncated?)`);
+      if (dataAt + entry.size > entry.spanEnd) throw bad(`the data of "${entry.name}" overlaps the entry after it`);
       const data = await src.read(dataAt, entry.size);
       if (zlib.crc32 !== undefined && zlib.crc32(data) !== entry.crc32) {
         throw bad(`entry "${entry.name}" fails its CRC check (the file is corrupt)`);
@@ -142,4 +148,28 @@ export async function openZip(src: ByteSource): Promise<ZipArchive> {
       return data;
     },
   };
+}
+
+/**
+ * The entries by name, each with the span it may occupy. Entries must not share bytes: zip
+ * bombs point several directory entries at one region so that every read of it costs a fresh
+ * buffer; with disjoint entries all reads together stay within the file's size. Here each
+ * entry's header and data (at least 30 + stored size bytes) must end before the next entry
+ * starts; `read` checks the exact end once the local header gives it.
+ */
+function laidOut(entries: readonly Omit<ZipEntry, 'spanEnd'>[], cdOffset: number): Map<string, ZipEntry> {
+  const byOffset = [...entries].sort((a, b) => a.headerOffset - b.headerOffset);
+  const out = new Map<string, ZipEntry>();
+  for (let i = 0; i < byOffset.length; i++) {
+    const e = byOffset[i]!;
+    const next = byOffset[i + 1];
+    const spanEnd = next?.headerOffset ?? cdOffset;
+    if (e.headerOffset + 30 + e.storedSize > spanEnd) {
+      throw bad(next ? `entries "${e.name}" and "${next.name}" overlap` : `entry "${e.name}" overlaps the central directory`);
+    }
+    if (out.has(e.name)) throw bad(`two entries named "${e.name}"`);
+    out.set(e.name, { ...e, spanEnd });
+  }
+  // Keep the archive's own order for callers that list entries.
+  return new Map(entries.map((e) => [e.name, out.get(e.name)!]));
 }
