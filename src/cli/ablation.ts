@@ -1,5 +1,5 @@
 import type { Command } from './command.js';
-import { intFlag, listFlag, numberFlag, parseFlags, requireFlag } from './args.js';
+import { intFlag, listFlag, MAX_IMAGE_SIDE, numberFlag, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 import { PRETRAIN_METHODS, type PretrainMethodName } from '../pretrain/method.js';
 import { ABLATION_DETECTORS, planAblation, type AblationOptions } from '../pretrain/ablation-options.js';
@@ -70,9 +70,9 @@ export const command: Command = {
       method: method as PretrainMethodName,
       data: requireFlag(values.data, 'data'),
       backbone: values.backbone ?? 'resnet18',
-      epochs: intFlag(requireFlag(values.epochs, 'epochs'), 'epochs', 0, 1),
-      batchSize: intFlag(requireFlag(values['batch-size'], 'batch-size'), 'batch-size', 0, 2),
-      size: intFlag(values.size, 'size', 224, 32),
+      epochs: intFlag(requireFlag(values.epochs, 'epochs'), 'epochs', 0, 1, 100_000),
+      batchSize: intFlag(requireFlag(values['batch-size'], 'batch-size'), 'batch-size', 0, 2, 4096),
+      size: intFlag(values.size, 'size', 224, 32, MAX_IMAGE_SIDE),
       seed: intFlag(values.seed, 'seed', 0, 0),
       eta: numberFlag(values.eta, 'eta', 0.1),
       ...(values.init !== undefined ? { init: values.init } : {}),

@@ -1,5 +1,5 @@
 import type { Command } from './command.js';
-import { intFlag, parseFlags, requireFlag } from './args.js';
+import { intFlag, MAX_IMAGE_SIDE, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 import { ATTENTION_LAYERS, checkAttentionLayer, DEFAULT_ATTENTION_LAYER } from '../attention/layers.js';
 
@@ -62,7 +62,7 @@ export const command: Command = {
       images: positionals,
       out,
       layer,
-      size: intFlag(values.size, 'size', 224, 32),
+      size: intFlag(values.size, 'size', 224, 32, MAX_IMAGE_SIDE),
       seed,
       quiet: values.quiet === true || values.json === true,
     });

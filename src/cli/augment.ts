@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import type { Command } from './command.js';
-import { intFlag, parseFlags, requireFlag } from './args.js';
+import { intFlag, MAX_IMAGE_SIDE, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 import { AUGMENT_KINDS, isAugmentKind } from '../augment/kinds.js';
 
@@ -67,8 +67,8 @@ export const command: Command = {
     if (!isAugmentKind(kind)) throw new SpotdiffError('ERR_USAGE', `--kind must be one of ${AUGMENT_KINDS.join(', ')}, got "${kind}"`);
     const fill = values.fill;
     if (fill !== undefined && fill !== 'image' && fill !== 'zero') throw new SpotdiffError('ERR_USAGE', `--fill must be image or zero, got "${fill}"`);
-    const count = intFlag(values.n, 'n', 8, 1);
-    const size = intFlag(values.size, 'size', 256, 32);
+    const count = intFlag(values.n, 'n', 8, 1, 256);
+    const size = intFlag(values.size, 'size', 256, 32, MAX_IMAGE_SIDE);
     const seed = intFlag(values.seed, 'seed', 0, 0);
 
     const { Random } = await import('../util/random.js');

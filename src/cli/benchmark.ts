@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './command.js';
-import { intFlag, listFlag, parseFlags, requireFlag } from './args.js';
+import { intFlag, listFlag, MAX_IMAGE_SIDE, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 import { paperResultsFile } from '../data/visa/facts.js';
 import type { PaperFigures, ReportMetricKey } from '../report/index.js';
@@ -72,7 +72,7 @@ export const command: Command = {
     const { checkArch } = await import('../detect/run/backbone.js');
     checkArch(backbone);
     const seed = intFlag(values.seed, 'seed', 0, 0);
-    const size = intFlag(values.size, 'size', 224, 32);
+    const size = intFlag(values.size, 'size', 224, 32, MAX_IMAGE_SIDE);
     const quiet = values.quiet === true || values.json === true;
     if (values.weights === undefined) process.stderr.write(`spotdiff: warning: no --weights given: ${backbone} is randomly initialised (seed ${seed}); results need pretrained weights\n`);
     const { openDataset } = await import('../data/datasets/open.js');

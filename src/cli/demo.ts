@@ -2,7 +2,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from './command.js';
-import { intFlag, listFlag, parseFlags } from './args.js';
+import { intFlag, listFlag, MAX_IMAGE_SIDE, parseFlags } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 
 const usage = `usage: spotdiff demo [--out DIR] [--object NAME] [--normal N] [--anomalous N] [--size N]
@@ -45,9 +45,9 @@ export const command: Command = {
     const out = resolve(values.out ?? 'spotdiff-demo');
     const object = values.object ?? 'tealight';
     const seed = intFlag(values.seed, 'seed', 0, 0);
-    const size = intFlag(values.size, 'size', 128, 64);
-    const normal = intFlag(values.normal, 'normal', 100, 4);
-    const anomalous = intFlag(values.anomalous, 'anomalous', 20, 1);
+    const size = intFlag(values.size, 'size', 128, 64, MAX_IMAGE_SIDE);
+    const normal = intFlag(values.normal, 'normal', 100, 4, 100_000);
+    const anomalous = intFlag(values.anomalous, 'anomalous', 20, 1, 100_000);
     const methods = listFlag(values.methods) ?? ['patchcore', 'padim'];
     for (const m of methods) if (m !== 'padim' && m !== 'patchcore') throw new SpotdiffError('ERR_USAGE', `--methods: unknown method "${m}" (padim, patchcore)`);
     const quiet = values.quiet === true || values.json === true;

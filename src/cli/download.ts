@@ -40,7 +40,7 @@ export const command: Command = {
     const summary = await downloadVisa({
       to: requireFlag(values.to, 'to'),
       url: values.url,
-      retries: intFlag(values.retries, 'retries', 3, 0),
+      retries: intFlag(values.retries, 'retries', 3, 0, 100),
       removeArchive: values['remove-archive'] === true,
       progress: values.quiet !== true,
     });

@@ -1,5 +1,5 @@
 import type { Command } from './command.js';
-import { intFlag, listFlag, parseFlags, requireFlag } from './args.js';
+import { intFlag, listFlag, MAX_IMAGE_SIDE, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 
 const usage = `usage: spotdiff features --backbone resnet18|resnet50|wide_resnet50_2 --image IMG
@@ -106,7 +106,7 @@ export const command: Command = {
     const req: FeaturesRequest = {
       backbone: requireFlag(values.backbone, 'backbone'),
       image: requireFlag(values.image, 'image'),
-      size: intFlag(values.size, 'size', 224, 32),
+      size: intFlag(values.size, 'size', 224, 32, MAX_IMAGE_SIDE),
       layers: listFlag(values.layers) ?? ['layer2', 'layer3'],
       weights: values.weights,
       seed: intFlag(values.seed, 'seed', 0, 0),

@@ -1,5 +1,5 @@
 import type { Command } from './command.js';
-import { intFlag, listFlag, numberFlag, parseFlags, requireFlag } from './args.js';
+import { intFlag, listFlag, MAX_IMAGE_SIDE, numberFlag, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 
 const usage = `usage: spotdiff finetune-fewshot --data DIR [--object NAME]
@@ -84,7 +84,7 @@ export const command: Command = {
     const out = requireFlag(values.out, 'out');
     const { checkArch } = await import('../detect/run/backbone.js');
     checkArch(backbone);
-    const shots = (listFlag(values.k) ?? ['1', '2', '4', '5', '8', '10']).map((v) => intFlag(v, 'k', 0, 1));
+    const shots = (listFlag(values.k) ?? ['1', '2', '4', '5', '8', '10']).map((v) => intFlag(v, 'k', 0, 1, 10_000));
     if (shots.length === 0) throw new SpotdiffError('ERR_USAGE', '--k needs at least one value');
     const seed = intFlag(values.seed, 'seed', 0, 0);
     const positive = (v: number, name: string): number => {
@@ -101,11 +101,11 @@ export const command: Command = {
       backbone,
       weights: values.weights,
       shots,
-      runs: intFlag(values.runs, 'runs', 5, 1),
+      runs: intFlag(values.runs, 'runs', 5, 1, 1000),
       seed,
-      size: intFlag(values.size, 'size', 224, 32),
-      steps: intFlag(values.steps, 'steps', 200, 0),
-      batch: intFlag(values.batch, 'batch', 8, 2),
+      size: intFlag(values.size, 'size', 224, 32, MAX_IMAGE_SIDE),
+      steps: intFlag(values.steps, 'steps', 200, 0, 1_000_000),
+      batch: intFlag(values.batch, 'batch', 8, 2, 4096),
       views: oneOf(values.views, 'views', ['auto', 'weak', 'strong'] as const, 'auto'),
       negatives: oneOf(values.negatives, 'negatives', ['none', 'cutpaste', 'smoothblend'] as const, 'none'),
       optimizer: oneOf(values.optimizer, 'optimizer', ['adam', 'sgd'] as const, 'adam'),
@@ -116,9 +116,9 @@ export const command: Command = {
         temperature: positive(numberFlag(values.temperature, 'temperature', 0.2), 'temperature'),
       },
       score: oneOf(values.score, 'score', ['gaussian', 'knn', 'padim', 'patchcore'] as const, 'gaussian'),
-      supportViews: intFlag(values['support-views'], 'support-views', 8, 0),
-      neighbours: intFlag(values.neighbours, 'neighbours', 5, 1),
-      coresetRatio: numberFlag(values['coreset-ratio'], 'coreset-ratio', 0.1),
+      supportViews: intFlag(values['support-views'], 'support-views', 8, 0, 1024),
+      neighbours: intFlag(values.neighbours, 'neighbours', 5, 1, 1024),
+      coresetRatio: numberFlag(values['coreset-ratio'], 'coreset-ratio', 0.1, { above: 0, max: 1 }),
       saveBackbone: values['save-backbone'],
       quiet: values.quiet === true || values.json === true,
     };

@@ -1,5 +1,5 @@
 import type { Command } from './command.js';
-import { intFlag, numberFlag, parseFlags, requireFlag } from './args.js';
+import { intFlag, MAX_IMAGE_SIDE, numberFlag, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 
 const usage = `usage: spotdiff fit --method padim|patchcore --data DIR [--object NAME]
@@ -51,25 +51,18 @@ export const command: Command = {
     const seed = intFlag(values.seed, 'seed', 0, 0);
     const { parseTileSpec } = await import('../detect/common/tiling.js');
     const tile = values.tile === undefined ? null : parseTileSpec(values.tile);
-    if (tile !== null && tile.size < 32) throw new SpotdiffError('ERR_USAGE', `--tile SIZE must be at least 32 px, got ${tile.size}`);
+    if (tile !== null && (tile.size < 32 || tile.size > MAX_IMAGE_SIDE)) throw new SpotdiffError('ERR_USAGE', `--tile SIZE must be from 32 to ${MAX_IMAGE_SIDE} px, got ${tile.size}`);
+    const size = values.size === undefined && tile !== null ? undefined : intFlag(values.size, 'size', 224, 32, MAX_IMAGE_SIDE);
+    const quantile = numberFlag(values.quantile, 'quantile', 0.99, { min: 0, max: 1 });
+    const coresetRatio = numberFlag(values['coreset-ratio'], 'coreset-ratio', 0.1, { above: 0, max: 1 });
+    const out = requireFlag(values.out, 'out');
+    const data = requireFlag(values.data, 'data');
     if (values.weights === undefined) {
       process.stderr.write(`spotdiff: warning: no --weights given: ${backbone} is randomly initialised (seed ${seed}); results need pretrained weights\n`);
     }
     const { fitModel } = await import('../detect/run/fit.js');
-    const { manifest, out } = await fitModel({
-      method,
-      data: requireFlag(values.data, 'data'),
-      object: values.object,
-      backbone,
-      weights: values.weights,
-      size: values.size === undefined && tile !== null ? undefined : intFlag(values.size, 'size', 224, 32),
-      tile,
-      seed,
-      quantile: numberFlag(values.quantile, 'quantile', 0.99),
-      coresetRatio: numberFlag(values['coreset-ratio'], 'coreset-ratio', 0.1),
-      out: requireFlag(values.out, 'out'),
-      quiet: values.quiet === true || values.json === true,
-    });
+    const quiet = values.quiet === true || values.json === true;
+    const { manifest } = await fitModel({ method, data, object: values.object, backbone, weights: values.weights, size, tile, seed, quantile, coresetRatio, out, quiet });
     if (values.json) process.stdout.write(JSON.stringify({ out, method, object: manifest.training.object, tiling: manifest.tiling ?? null, threshold: manifest.threshold, training: manifest.training }, null, 2) + '\n');
     else {
       process.stdout.write(

@@ -48,7 +48,7 @@ export const command: Command = {
       dataFolder: requireFlag(values['data-folder'], 'data-folder'),
       saveFolder: requireFlag(values['save-folder'], 'save-folder'),
       splitFile: values['split-file'],
-      concurrency: intFlag(values.concurrency, 'concurrency', 16, 1),
+      concurrency: intFlag(values.concurrency, 'concurrency', 16, 1, 1024),
       progress: values.quiet !== true,
     });
     if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');

@@ -53,7 +53,7 @@ export const command: Command = {
       normal: intFlag(values.normal, 'normal', 60, 1),
       anomalous: intFlag(values.anomalous, 'anomalous', 20, 0),
       size: intFlag(values.size, 'size', 256, 64),
-      threads: intFlag(values.threads, 'threads', defaultThreads(), 0),
+      threads: intFlag(values.threads, 'threads', defaultThreads(), 0, 1024),
       onProgress: (done, total) => {
         progress ??= new Progress({ total, label: 'synth', unit: 'img', enabled: !values.quiet && !values.json });
         progress.tick();
