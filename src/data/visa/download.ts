@@ -100,7 +100,7 @@ export async function downloadVisa(options: DownloadVisaOptions): Promise<Downlo
   let extractedBytes = 0;
   let entries: number;
   try {
-    entries = await extractTar(archive, staging, (n) => bar.update((extractedBytes += n), bytes));
+    entries = await extractTar(archive, staging, { onEntry: (n) => bar.update((extractedBytes += n), bytes) });
     bar.finish();
     const root = await findDatasetRoot(staging);
     const marker: Marker = { url, archive: basename(archive), bytes, entries, etag, extractedAt: new Date().toISOString() };
