@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { tempDir } from '../helpers/tmp.js';
@@ -48,4 +48,32 @@ test('spotdiff fit, eval and predict from the command line (tiny synthetic set, 
   const wrong = await runCli(['predict', '--model', model, odd, '--out', join(dir, 'pred2')]);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /70×64/);
+
+  await predictNamesDoNotCollide(model, images, dir);
 });
+
+/** a.png, a-1.png and dir2/a.png: six outputs with six names; a file of the user's in the way is refused. */
+async function predictNamesDoNotCollide(model: string, images: string[], dir: string): Promise<void> {
+  const inputs = join(dir, 'inputs');
+  mkdirSync(join(inputs, 'dir2'), { recursive: true });
+  const named = ['a.png', 'a-1.png', join('dir2', 'a.png')];
+  named.forEach((name, i) => copyFileSync(images[i]!, join(inputs, name)));
+  const out = join(dir, 'named');
+  mkdirSync(out);
+  writeFileSync(join(out, 'a.mask.png'), 'the user\'s');
+  const args = ['predict', '--model', model, ...named.map((n) => join(inputs, n)), '--out', out, '--json'];
+  const refused = await runCli(args);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /already holds a\.mask\.png, not written by spotdiff predict/);
+  assert.equal(readFileSync(join(out, 'a.mask.png'), 'utf8'), 'the user\'s');
+
+  const clear = join(dir, 'named2');
+  for (let run = 0; run < 2; run++) {
+    const pr = await runCli([...args.slice(0, -2), clear, '--json']);
+    assert.equal(pr.code, 0, pr.stderr);
+    const written = (JSON.parse(pr.stdout) as { images: { overlay: string; mask: string }[] }).images;
+    assert.deepEqual(written.map((p) => p.mask), ['a', 'a-1', join('dir2', 'a')].map((stem) => join(clear, `${stem}.mask.png`)));
+    assert.equal(new Set(written.flatMap((p) => [p.overlay, p.mask])).size, 6);
+    for (const p of written) assert.ok(existsSync(p.overlay) && existsSync(p.mask));
+  }
+}
