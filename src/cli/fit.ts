@@ -9,7 +9,9 @@ const usage = `usage: spotdiff fit --method padim|patchcore --data DIR [--object
 
 Fits an anomaly detector on the normal images of the train split (prepared VisA/MVTec
 layout, raw VisA, or a folder layout) and writes a model folder MODEL (model.json +
-weights.safetensors, backbone included), atomically.
+weights.safetensors, backbone included), atomically: an interrupted fit leaves the previous
+model whole. MODEL must be new, an empty folder, or a model folder from an earlier fit (which
+is replaced); a file or a folder holding anything else is refused before fitting.
 
 The threshold is chosen on a seeded validation part held out of the train normals (10%,
 at least one image): the Q quantile (default 0.99) of their scores, or the F1-optimal point
