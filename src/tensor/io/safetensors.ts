@@ -82,7 +82,8 @@ function parseHeader(headerBytes: Uint8Array, dataLength: number): { entries: En
       if (typeof info !== 'object' || info === null || Array.isArray(info)) throw bad('__metadata__ is not an object');
       for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
         if (typeof v !== 'string') throw bad(`__metadata__ value for "${k}" is not a string`);
-        metadata[k] = v;
+        // An own property even for "__proto__", which plain assignment would drop.
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }

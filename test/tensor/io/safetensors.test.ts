@@ -160,6 +160,14 @@ test('truncated and corrupt files give ERR_BAD_CHECKPOINT naming the problem; a 
   assertThrowsCode(() => decodeSafetensors(huge), 'ERR_BAD_CHECKPOINT', /implausibly large/);
 });
 
+test('a metadata key named __proto__ is kept as an ordinary key and changes no prototype', () => {
+  const text = '{"__metadata__": {"__proto__": "x", "format": "pt"}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}';
+  const { metadata } = decodeSafetensors(craft(null, new Uint8Array(4), text));
+  assert.deepEqual(Object.keys(metadata).sort(), ['__proto__', 'format']);
+  assert.equal(Object.getOwnPropertyDescriptor(metadata, '__proto__')?.value, 'x');
+  assert.equal(Object.getPrototypeOf(metadata), Object.prototype);
+});
+
 test('the writer refuses tensors whose bytes do not fit their shape, and the reserved name', async () => {
   const bad: HostTensor = { dtype: 'float32', shape: [3], data: new Uint8Array(8) };
   assertThrowsCode(() => encodeSafetensors(new Map([['x', bad]])), 'ERR_SHAPE', /needs 12 bytes, has 8/);
