@@ -15,9 +15,14 @@ const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
                          --out DIR [--resume] [--json] [--quiet]
 
 Pre-trains a backbone with SimSiam, MoCo v2, SimCLR or supervised classification of the
-objects, with SPD (SPot-the-Difference) as a regulariser, on the normal training images
-of one or more datasets (prepared VisA/MVTec layout, raw VisA, or a folder layout; test
-images and anomalies are never used), and writes in DIR:
+objects, with SPD (SPot-the-Difference) as a regulariser. Each --data folder is one of:
+  - a dataset (prepared VisA/MVTec layout, raw VisA, or a folder layout): its normal
+    training images; test images and anomalies are never used; the class is the object;
+  - any other folder of images (png, jpg, jpeg, bmp, tif, tiff, webp; hidden names
+    skipped): every image at any depth. Class folders (ImageNet style: no images at the
+    top, images in sub-folders) give the classes for supervised, sorted by name; a plain
+    folder is one class, named after the folder.
+It writes in the --out DIR:
 
   backbone.safetensors  the trained ResNet with torchvision's names (fc included), for
                         spotdiff fit --weights DIR/backbone.safetensors

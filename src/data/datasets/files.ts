@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { SpotdiffError } from '../../util/errors.js';
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp']);
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp']);
 
 export function isImageName(name: string): boolean {
   return !name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
