@@ -138,7 +138,7 @@ test("stripPrefix removes DataParallel's 'module.'", async () => {
 });
 
 test('refused: other Python objects by name, unsupported dtypes, legacy format, TorchScript, compressed entries', async () => {
-  await assertFails(readPth(file('numpy.pth')), 'ERR_BAD_CHECKPOINT', /numpy\.core\.multiarray\._reconstruct.*never runs code/);
+  await assertFails(readPth(file('numpy.pth')), 'ERR_BAD_CHECKPOINT', /numpy\._?core\.multiarray\._reconstruct.*never runs code/);
   await assertFails(readPth(file('complex.pth')), 'ERR_BAD_CHECKPOINT', /torch\.ComplexFloatStorage/);
   await assertFails(readPth(file('legacy.pth')), 'ERR_BAD_CHECKPOINT', /legacy \(pre-1\.6\) format.*re-save/);
   await assertFails(readPth(file('script.pt')), 'ERR_BAD_CHECKPOINT', /TorchScript/);
