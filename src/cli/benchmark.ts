@@ -85,6 +85,8 @@ export const command: Command = {
     const objects = listFlag(values.objects) ?? ds.objects;
     const modelsRoot = values.models ?? 'benchmark-models';
     await (await import('../detect/run/model-output.js')).checkModelsRoot(modelsRoot);
+    if (values.report !== undefined) await (await import('../report/index.js')).checkReportFolder(values.report);
+    const paper = paperFigures(values['paper-results'], method, objects);
     const results = [];
     const models = [];
     const records = [];
@@ -103,7 +105,6 @@ export const command: Command = {
         disposeModel(model);
       }
     }
-    const paper = paperFigures(values['paper-results'], method, objects);
     const table = buildTable(records, { meanRow: true });
     let reportPath: string | null = null;
     if (values.report !== undefined) reportPath = await writeEvalReport(values.report, models[0]!, results, data, paper, models);

@@ -29,6 +29,7 @@ export const command: Command = {
     const { writeEvalReport } = await import('../detect/run/report.js');
     const { buildTable, renderText, metricLabel } = await import('../metrics/index.js');
     const { tilingFor } = await import('../detect/run/tiles.js');
+    if (values.report !== undefined) await (await import('../report/index.js')).checkReportFolder(values.report);
     const model = await loadModelFolder(modelDir);
     try {
       const tiling = tilingFor(model.manifest, values.tile);

@@ -211,26 +211,35 @@ export function renderReportHtml(report: Report): string {
 }
 
 /**
- * Writes DIR/index.html. The folder appears whole or not at all (writeDirAtomic), replacing an
- * earlier report; a folder that holds anything else is refused rather than replaced.
- * Returns the page's path.
+ * Whether a report may be written to DIR: a missing path, or a folder that holds nothing but
+ * an earlier report's page. A report replaces its folder whole, so anything else is refused.
+ * Callers check before the work that produces the report, so a refusal costs nothing.
  */
-export async function writeReport(dir: string, report: Report): Promise<string> {
-  const html = renderReportHtml(report);
-  let entries: string[] | null = null;
+export async function checkReportFolder(dir: string): Promise<void> {
+  let entries: string[] = [];
   try {
     if (!(await stat(dir)).isDirectory()) throw new SpotdiffError('ERR_BAD_INPUT', `report folder ${dir} is a file; give a folder path`);
     entries = await readdir(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  const foreign = (entries ?? []).filter((n) => n !== REPORT_FILE);
+  const foreign = entries.filter((n) => n !== REPORT_FILE);
   if (foreign.length > 0) {
     throw new SpotdiffError(
       'ERR_BAD_INPUT',
       `report folder ${dir} holds other files (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); a report replaces its folder whole, so give a new or empty folder`,
     );
   }
+}
+
+/**
+ * Writes DIR/index.html. The folder appears whole or not at all (writeDirAtomic), replacing an
+ * earlier report; a folder that holds anything else is refused rather than replaced.
+ * Returns the page's path.
+ */
+export async function writeReport(dir: string, report: Report): Promise<string> {
+  const html = renderReportHtml(report);
+  await checkReportFolder(dir);
   await writeDirAtomic(dir, async (tmp) => writeFileAtomic(join(tmp, REPORT_FILE), html));
   return join(dir, REPORT_FILE);
 }

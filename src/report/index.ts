@@ -21,7 +21,7 @@ export { rocSvg, prSvg, histogramSvg, histogramBins, colorbarSvg, type RocSeries
 export { escapeHtml } from './escape.js';
 export { selectExamples } from './examples.js';
 export { validateReport } from './validate.js';
-export { renderReportHtml, writeReport, REPORT_FILE } from './html.js';
+export { renderReportHtml, writeReport, checkReportFolder, REPORT_FILE } from './html.js';
 export { formatScore } from './format.js';
 export {
   REPORT_METRIC_KEYS,

@@ -30,6 +30,14 @@ test('spotdiff fit, eval and predict from the command line (tiny synthetic set, 
   assert.equal(evaluated.anomalous, 3);
   for (const k of ['image.aupr', 'image.auroc', 'image.maxF1', 'pixel.aupr', 'pixel.auroc', 'pixel.maxF1', 'pixel.aupro']) assert.ok(evaluated.metrics[k]! >= 0 && evaluated.metrics[k]! <= 1, k);
   assert.ok(existsSync(evaluated.report));
+  // A folder of the user's as --report is refused before anything is evaluated (the data path is never read).
+  const mine = join(dir, 'mine');
+  mkdirSync(mine);
+  writeFileSync(join(mine, 'notes.txt'), 'mine');
+  const refused = await runCli(['eval', '--model', model, '--data', join(dir, 'no-such-data'), '--report', mine]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /report folder .*mine holds other files \(notes\.txt\)/);
+  assert.deepEqual(readdirSync(mine), ['notes.txt']);
 
   const bad = join(data, 'pills', 'test', 'bad');
   const images = readdirSync(bad).map((f) => join(bad, f));
