@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from './command.js';
-import { intFlag, numberFlag, parseFlags } from './args.js';
+import { MAX_IMAGE_SIDE, intFlag, numberFlag, parseFlags } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 import type { PretrainOptions } from '../pretrain/options.js';
 import type { PretrainMethodName, SpdConfig } from '../pretrain/method.js';
@@ -95,14 +95,11 @@ export const command: Command = {
       throw new SpotdiffError('ERR_USAGE', `--${flag} is required`);
     };
     const spd: Partial<SpdConfig> = { ...(saved?.spd ?? {}) };
-    if (values.spd !== undefined) {
-      spd.eta = numberFlag(values.spd, 'spd', 0);
-      if (spd.eta < 0) throw new SpotdiffError('ERR_USAGE', `--spd must be ≥ 0 (0 turns SPD off), got ${values.spd}`);
-    }
+    if (values.spd !== undefined) spd.eta = numberFlag(values.spd, 'spd', 0, { min: 0, max: 100 });
     if (negative !== undefined) spd.negative = negative;
     if (objective !== undefined) spd.objective = objective;
-    const optionalInt = (flag: string, min: number, fromCheckpoint: number | undefined): number | undefined =>
-      values[flag as keyof typeof values] !== undefined ? intFlag(values[flag as keyof typeof values] as string, flag, 0, min) : fromCheckpoint;
+    const optionalInt = (flag: string, min: number, max: number, fromCheckpoint: number | undefined): number | undefined =>
+      values[flag as keyof typeof values] !== undefined ? intFlag(values[flag as keyof typeof values] as string, flag, 0, min, max) : fromCheckpoint;
 
     const options: PretrainOptions = {
       method: need(values.method as PretrainMethodName | undefined, 'method', saved?.method),
@@ -110,12 +107,12 @@ export const command: Command = {
       data: need(values.data, 'data', saved?.data),
       backbone: need(values.backbone, 'backbone', saved?.backbone),
       init: values.init,
-      epochs: need(optionalInt('epochs', 1, saved?.epochs), 'epochs', undefined),
-      batchSize: need(optionalInt('batch-size', 2, saved?.batchSize), 'batch-size', undefined),
-      lr: values.lr !== undefined ? numberFlag(values.lr, 'lr', 0) : saved?.lr,
-      warmupEpochs: optionalInt('warmup-epochs', 0, saved?.warmupEpochs),
-      size: optionalInt('size', 32, saved?.size),
-      seed: optionalInt('seed', 0, saved?.seed),
+      epochs: need(optionalInt('epochs', 1, 100_000, saved?.epochs), 'epochs', undefined),
+      batchSize: need(optionalInt('batch-size', 2, 4096, saved?.batchSize), 'batch-size', undefined),
+      lr: values.lr !== undefined ? numberFlag(values.lr, 'lr', 0, { above: 0, max: 100 }) : saved?.lr,
+      warmupEpochs: optionalInt('warmup-epochs', 0, 100_000, saved?.warmupEpochs),
+      size: optionalInt('size', 32, MAX_IMAGE_SIDE, saved?.size),
+      seed: optionalInt('seed', 0, Number.MAX_SAFE_INTEGER, saved?.seed),
       out: values.out,
       resume,
       device: values.device ?? 'cpu',

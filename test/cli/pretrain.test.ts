@@ -27,7 +27,10 @@ test('spotdiff --help lists pretrain; usage errors exit 2 before any work', asyn
     [['--method', 'simsiam', '--spd-negative', 'mixup', '--out', join(dir, 'o')], /--spd-negative must be smoothblend or cutpaste/],
     [['--method', 'supervised', '--spd-objective', 'cosine', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--out', join(dir, 'o')], /cross-entropy form/],
     [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '0', '--batch-size', '4', '--out', join(dir, 'o')], /--epochs must be an integer >= 1/],
-    [['--method', 'simsiam', '--spd=-1', '--out', join(dir, 'o')], /--spd must be ≥ 0/],
+    [['--method', 'simsiam', '--spd=-1', '--out', join(dir, 'o')], /--spd must be a number >= 0 and <= 100, got "-1"/],
+    [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '0x40', '--out', join(dir, 'o')], /--batch-size must be an integer >= 2 and <= 4096, got "0x40"/],
+    [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--size', '1000000', '--out', join(dir, 'o')], /--size must be an integer >= 32 and <= 4096/],
+    [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--lr', '0', '--out', join(dir, 'o')], /--lr must be a number > 0/],
   ];
   for (const [args, pattern] of cases) {
     const r = await runCli(['pretrain', ...args]);
