@@ -4,6 +4,8 @@
       "target_name": "spotdiff",
       "sources": [
         "src/addon.cc",
+        "src/guard.cc",
+        "src/integers.cc",
         "src/tensor_handle.cc",
         "src/op_table.cc",
         "src/ops/creation.cc",
@@ -15,7 +17,8 @@
         "src/ops/loss.cc",
         "src/ops/linalg.cc",
         "src/ops/inplace.cc",
-        "src/ops/optim.cc"
+        "src/ops/optim.cc",
+        "src/ops/selftest.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

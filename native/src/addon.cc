@@ -7,30 +7,15 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/api/include/torch/version.h>
+#include <dlfcn.h>
 #include <cstring>
+#include "guard.h"
+#include "integers.h"
 #include "op_table.h"
 #include "tensor_handle.h"
 
 namespace spotdiff {
 namespace {
-
-// Runs fn; any C++ exception becomes a JS Error with code ERR_TORCH naming `what`.
-template <typename F>
-Napi::Value guarded(Napi::Env env, const char* what, F fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    auto err = Napi::Error::New(env, std::string(what) + ": " + e.what_without_backtrace());
-    err.Set("code", Napi::String::New(env, "ERR_TORCH"));
-    throw err;
-  } catch (const std::exception& e) {
-    auto err = Napi::Error::New(env, std::string(what) + ": " + e.what());
-    err.Set("code", Napi::String::New(env, "ERR_TORCH"));
-    throw err;
-  }
-}
 
 at::ScalarType typedArrayDtype(Napi::Env env, const Napi::TypedArray& ta) {
   switch (ta.TypedArrayType()) {
@@ -41,29 +26,36 @@ at::ScalarType typedArrayDtype(Napi::Env env, const Napi::TypedArray& ta) {
     case napi_int8_array: return at::kChar;
     case napi_uint8_array: return at::kByte;
     case napi_bigint64_array: return at::kLong;
-    default: throw Napi::TypeError::New(env, "unsupported typed array type");
+    default: throw ArgumentError("argument 0: unsupported typed array type");
   }
+}
+
+// Sizes of a shape, each a non-negative integer, with a product that fits int64.
+std::vector<int64_t> shapeOf(Napi::Array arr) {
+  std::vector<int64_t> shape(arr.Length());
+  int64_t numel = 1;
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    shape[k] = toInt64(arr.Get(k), "shape[" + std::to_string(k) + "]", 0);
+    if (__builtin_mul_overflow(numel, shape[k], &numel)) throw ArgumentError("argument 1: the shape's element count overflows int64");
+  }
+  return shape;
 }
 
 // fromData(typedArray, shape, dtype, device): copies the data into a new tensor.
 Napi::Value FromData(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, "fromData", [&]() -> Napi::Value {
+  return guarded(info, "fromData", [&]() -> Napi::Value {
+    if (!info[0].IsTypedArray()) throw ArgumentError("argument 0: expected a typed array");
+    if (!info[1].IsArray()) throw ArgumentError("argument 1: expected a shape (an array of sizes)");
+    if (!info[2].IsString()) throw ArgumentError("argument 2: expected a dtype name");
     auto ta = info[0].As<Napi::TypedArray>();
-    Args a(env, Napi::Array::New(env));
-    auto shapeArr = info[1].As<Napi::Array>();
-    std::vector<int64_t> shape(shapeArr.Length());
-    int64_t numel = 1;
-    for (uint32_t k = 0; k < shapeArr.Length(); k++) {
-      shape[k] = shapeArr.Get(k).As<Napi::Number>().Int64Value();
-      numel *= shape[k];
-    }
+    std::vector<int64_t> shape = shapeOf(info[1].As<Napi::Array>());
+    int64_t numel = c10::multiply_integers(shape);
     at::ScalarType src = typedArrayDtype(env, ta);
     // bool tensors travel as Uint8Array
     at::ScalarType target = parseDtype(env, info[2].As<Napi::String>().Utf8Value());
     if (static_cast<int64_t>(ta.ElementLength()) != numel) {
-      throw Napi::RangeError::New(env, "fromData: " + std::to_string(ta.ElementLength()) + " values do not fill shape of " +
-                                           std::to_string(numel) + " elements");
+      throw ArgumentError(std::to_string(ta.ElementLength()) + " values do not fill shape of " + std::to_string(numel) + " elements");
     }
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(src));
     auto* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
@@ -90,7 +82,7 @@ Napi::Value FromData(const Napi::CallbackInfo& info) {
 // array's memory belongs to V8.
 Napi::Value ToData(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, "toData", [&]() -> Napi::Value {
+  return guarded(info, "toData", [&]() -> Napi::Value {
     at::Tensor t = unwrapTensor(env, info[0], "toData argument").detach();
     at::ScalarType st = t.scalar_type();
     at::ScalarType host = st == at::kHalf || st == at::kBFloat16 ? at::kFloat : st == at::kBool ? at::kByte : st;
@@ -111,48 +103,59 @@ Napi::Value ToData(const Napi::CallbackInfo& info) {
       case at::kChar: return Napi::Int8Array::New(env, n, buf, 0);
       case at::kByte: return Napi::Uint8Array::New(env, n, buf, 0);
       case at::kLong: return Napi::TypedArrayOf<int64_t>::New(env, n, buf, 0, napi_bigint64_array);
-      default: throw Napi::TypeError::New(env, "toData: unsupported dtype " + dtypeName(st));
+      default: throw ArgumentError("unsupported dtype " + dtypeName(st));
     }
   });
 }
 
 Napi::Value Meta(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const at::Tensor& t = unwrapTensor(env, info[0], "meta argument");
-  auto o = Napi::Object::New(env);
-  auto shape = Napi::Array::New(env, t.dim());
-  for (int64_t k = 0; k < t.dim(); k++) shape.Set(static_cast<uint32_t>(k), Napi::Number::New(env, static_cast<double>(t.size(k))));
-  o.Set("shape", shape);
-  o.Set("dtype", Napi::String::New(env, dtypeName(t.scalar_type())));
-  o.Set("device", Napi::String::New(env, t.device().str()));
-  o.Set("requiresGrad", Napi::Boolean::New(env, t.requires_grad()));
-  return o;
+  return guarded(info, "meta", [&]() -> Napi::Value {
+    const at::Tensor& t = unwrapTensor(env, info[0], "argument 0");
+    auto o = Napi::Object::New(env);
+    auto shape = Napi::Array::New(env, t.dim());
+    for (int64_t k = 0; k < t.dim(); k++) shape.Set(static_cast<uint32_t>(k), Napi::Number::New(env, static_cast<double>(t.size(k))));
+    o.Set("shape", shape);
+    o.Set("dtype", Napi::String::New(env, dtypeName(t.scalar_type())));
+    o.Set("device", Napi::String::New(env, t.device().str()));
+    o.Set("requiresGrad", Napi::Boolean::New(env, t.requires_grad()));
+    return o;
+  });
 }
 
 Napi::Value Free(const Napi::CallbackInfo& info) {
-  freeTensor(info.Env(), info[0]);
-  return info.Env().Undefined();
+  return guarded(info, "free", [&]() -> Napi::Value {
+    freeTensor(info.Env(), info[0]);
+    return info.Env().Undefined();
+  });
 }
 
+// op(name, [args...]): callOp guards the op itself, naming it and its arguments.
 Napi::Value Op(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return callOp(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Array>());
+  return guarded(info, "op", [&]() -> Napi::Value {
+    if (!info[0].IsString()) throw ArgumentError("argument 0: expected an op name");
+    if (!info[1].IsArray()) throw ArgumentError("argument 1: expected an array of op arguments");
+    return callOp(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Array>());
+  });
 }
 
 Napi::Value OpNames(const Napi::CallbackInfo& info) {
-  auto names = opNames();
-  auto arr = Napi::Array::New(info.Env(), names.size());
-  for (size_t k = 0; k < names.size(); k++) arr.Set(static_cast<uint32_t>(k), names[k]);
-  return arr;
+  return guarded(info, "opNames", [&]() -> Napi::Value {
+    auto names = opNames();
+    auto arr = Napi::Array::New(info.Env(), names.size());
+    for (size_t k = 0; k < names.size(); k++) arr.Set(static_cast<uint32_t>(k), names[k]);
+    return arr;
+  });
 }
 
 // backward(t, gradient|null, retainGraph, createGraph)
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, "backward", [&]() -> Napi::Value {
-    at::Tensor& t = unwrapTensor(env, info[0], "backward argument");
+  return guarded(info, "backward", [&]() -> Napi::Value {
+    at::Tensor& t = unwrapTensor(env, info[0], "argument 0");
     at::Tensor g;
-    if (!info[1].IsNull() && !info[1].IsUndefined()) g = unwrapTensor(env, info[1], "gradient");
+    if (!info[1].IsNull() && !info[1].IsUndefined()) g = unwrapTensor(env, info[1], "argument 1 (gradient)");
     bool retain = info[2].ToBoolean().Value();
     bool create = info[3].ToBoolean().Value();
     t.backward(g, retain, create);
@@ -162,42 +165,47 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 
 Napi::Value Grad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const at::Tensor& t = unwrapTensor(env, info[0], "grad argument");
-  const at::Tensor& g = t.grad();
-  if (!g.defined()) return env.Null();
-  return wrapTensor(env, g);
+  return guarded(info, "grad", [&]() -> Napi::Value {
+    const at::Tensor& t = unwrapTensor(env, info[0], "argument 0");
+    const at::Tensor& g = t.grad();
+    if (!g.defined()) return env.Null();
+    return wrapTensor(env, g);
+  });
 }
 
 // setGrad(t, g|null): null clears the gradient, as zero_grad(set_to_none=True) does.
 Napi::Value SetGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, "setGrad", [&]() -> Napi::Value {
-    at::Tensor& t = unwrapTensor(env, info[0], "setGrad argument");
+  return guarded(info, "setGrad", [&]() -> Napi::Value {
+    at::Tensor& t = unwrapTensor(env, info[0], "argument 0");
     if (info[1].IsNull() || info[1].IsUndefined()) t.mutable_grad().reset();
-    else t.mutable_grad() = unwrapTensor(env, info[1], "gradient");
+    else t.mutable_grad() = unwrapTensor(env, info[1], "argument 1 (gradient)");
     return env.Undefined();
   });
 }
 
 Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, "setRequiresGrad", [&]() -> Napi::Value {
-    unwrapTensor(env, info[0], "setRequiresGrad argument").requires_grad_(info[1].ToBoolean().Value());
+  return guarded(info, "setRequiresGrad", [&]() -> Napi::Value {
+    unwrapTensor(env, info[0], "argument 0").requires_grad_(info[1].ToBoolean().Value());
     return env.Undefined();
   });
 }
 
 // setGradEnabled(bool) -> previous mode
 Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
-  bool prev = c10::GradMode::is_enabled();
-  c10::GradMode::set_enabled(info[0].ToBoolean().Value());
-  return Napi::Boolean::New(info.Env(), prev);
+  return guarded(info, "setGradEnabled", [&]() -> Napi::Value {
+    bool prev = c10::GradMode::is_enabled();
+    c10::GradMode::set_enabled(info[0].ToBoolean().Value());
+    return Napi::Boolean::New(info.Env(), prev);
+  });
 }
 
+// manualSeed(seed): a negative seed stands for its two's complement, as torch.manual_seed takes it.
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, "manualSeed", [&]() -> Napi::Value {
-    uint64_t seed = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  return guarded(info, "manualSeed", [&]() -> Napi::Value {
+    uint64_t seed = static_cast<uint64_t>(toInt64(info[0], "argument 0"));
     {
       auto gen = at::detail::getDefaultCPUGenerator();
       std::lock_guard<std::mutex> lock(gen.mutex());
@@ -213,36 +221,48 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   });
 }
 
-// Guarded: libtorch throws for n < 1, and an exception escaping a callback aborts the process.
+// libtorch throws for n < 1, and an int32 conversion would wrap 2^32 + 2 to 2: both refused here.
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, "setNumThreads", [&]() -> Napi::Value {
-    at::set_num_threads(static_cast<int>(info[0].As<Napi::Number>().Int32Value()));
+  return guarded(info, "setNumThreads", [&]() -> Napi::Value {
+    at::set_num_threads(toInt(info[0], "argument 0", 1));
     return env.Undefined();
   });
 }
 
-Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return guarded(info, "getNumThreads", [&]() -> Napi::Value { return Napi::Number::New(info.Env(), at::get_num_threads()); });
+}
 
 Napi::Value LiveCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(liveTensorCount()));
+  return guarded(info, "liveCount", [&]() -> Napi::Value { return Napi::Number::New(info.Env(), static_cast<double>(liveTensorCount())); });
+}
+
+// The file of the libtorch library this process loaded (the one that defines at::get_num_threads).
+std::string loadedLibtorch() {
+  Dl_info dl{};
+  if (dladdr(reinterpret_cast<void*>(&at::get_num_threads), &dl) == 0 || dl.dli_fname == nullptr) return "";
+  return dl.dli_fname;
 }
 
 // What the build linked: printed by `spotdiff doctor` so a bug report says which engine ran.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto o = Napi::Object::New(env);
-  o.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
-  o.Set("cxx11Abi", Napi::Boolean::New(env, _GLIBCXX_USE_CXX11_ABI == 1));
-  o.Set("builtWithCuda", Napi::Boolean::New(env, SPOTDIFF_CUDA == 1));
-  o.Set("systemLibtorch", Napi::Boolean::New(env, SPOTDIFF_SYSTEM_LIBTORCH == 1));
-  o.Set("cudaAvailable", Napi::Boolean::New(env, at::hasCUDA()));
-  o.Set("cudaDeviceCount", Napi::Number::New(env, at::detail::getCUDAHooks().getNumGPUs()));
-  o.Set("mkldnn", Napi::Boolean::New(env, at::hasMKLDNN()));
-  o.Set("openmp", Napi::Boolean::New(env, at::hasOpenMP()));
-  o.Set("threads", Napi::Number::New(env, at::get_num_threads()));
-  o.Set("parallelInfo", Napi::String::New(env, at::get_parallel_info()));
-  return o;
+  return guarded(info, "info", [&]() -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
+    o.Set("cxx11Abi", Napi::Boolean::New(env, _GLIBCXX_USE_CXX11_ABI == 1));
+    o.Set("builtWithCuda", Napi::Boolean::New(env, SPOTDIFF_CUDA == 1));
+    o.Set("systemLibtorch", Napi::Boolean::New(env, SPOTDIFF_SYSTEM_LIBTORCH == 1));
+    o.Set("libraryPath", Napi::String::New(env, loadedLibtorch()));
+    o.Set("cudaAvailable", Napi::Boolean::New(env, at::hasCUDA()));
+    o.Set("cudaDeviceCount", Napi::Number::New(env, at::detail::getCUDAHooks().getNumGPUs()));
+    o.Set("mkldnn", Napi::Boolean::New(env, at::hasMKLDNN()));
+    o.Set("openmp", Napi::Boolean::New(env, at::hasOpenMP()));
+    o.Set("threads", Napi::Number::New(env, at::get_num_threads()));
+    o.Set("parallelInfo", Napi::String::New(env, at::get_parallel_info()));
+    return o;
+  });
 }
 
 }  // namespace

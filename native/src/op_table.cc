@@ -1,8 +1,8 @@
 #include "op_table.h"
+#include "guard.h"
+#include "integers.h"
 #include "tensor_handle.h"
-#include <c10/util/Exception.h>
 #include <cmath>
-#include <sstream>
 #include <unordered_map>
 
 namespace spotdiff {
@@ -11,50 +11,6 @@ namespace {
 std::unordered_map<std::string, OpFn>& table() {
   static std::unordered_map<std::string, OpFn> t;
   return t;
-}
-
-std::string describe(Napi::Env env, const Napi::Value& v) {
-  if (isTensorHandle(env, v)) {
-    try {
-      const at::Tensor& t = unwrapTensor(env, v, "arg");
-      if (!t.defined()) return "undefined tensor";
-      std::ostringstream s;
-      s << "tensor" << t.sizes() << " " << dtypeName(t.scalar_type());
-      if (!t.device().is_cpu()) s << " " << t.device();
-      return s.str();
-    } catch (...) {
-      return "disposed tensor";
-    }
-  }
-  if (v.IsNumber()) {
-    std::ostringstream s;
-    s << v.As<Napi::Number>().DoubleValue();
-    return s.str();
-  }
-  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
-  if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value() + "\"";
-  if (v.IsNull() || v.IsUndefined()) return "null";
-  if (v.IsArray()) {
-    auto arr = v.As<Napi::Array>();
-    std::string s = "[";
-    for (uint32_t i = 0; i < arr.Length() && i < 16; i++) s += (i ? ", " : "") + describe(env, arr.Get(i));
-    if (arr.Length() > 16) s += ", ...";
-    return s + "]";
-  }
-  return "?";
-}
-
-Napi::Error torchError(Napi::Env env, const std::string& name, Napi::Array args, const std::string& what) {
-  std::string argText;
-  for (uint32_t i = 0; i < args.Length(); i++) argText += (i ? ", " : "") + describe(env, args.Get(i));
-  // libtorch messages can carry a multi-line C++ context; the first lines say what went wrong.
-  std::string msg = what;
-  size_t cut = msg.find("\nException raised from");
-  if (cut != std::string::npos) msg = msg.substr(0, cut);
-  auto err = Napi::Error::New(env, name + "(" + argText + "): " + msg);
-  err.Set("code", Napi::String::New(env, "ERR_TORCH"));
-  err.Set("op", Napi::String::New(env, name));
-  return err;
 }
 
 }  // namespace
@@ -68,21 +24,11 @@ std::vector<std::string> opNames() {
 }
 
 Napi::Value callOp(Napi::Env env, const std::string& name, Napi::Array args) {
-  auto it = table().find(name);
-  if (it == table().end()) {
-    auto err = Napi::Error::New(env, "unknown op \"" + name + "\"");
-    err.Set("code", Napi::String::New(env, "ERR_TORCH"));
-    throw err;
-  }
-  try {
+  return guarded(env, name, [&args]() { return argsOf(args); }, [&]() -> Napi::Value {
+    auto it = table().find(name);
+    if (it == table().end()) throw ArgumentError("unknown op \"" + name + "\"");
     return it->second(Args(env, args));
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    throw torchError(env, name, args, e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throw torchError(env, name, args, e.what());
-  }
+  });
 }
 
 // ---- argument conversion ----
@@ -93,7 +39,7 @@ Napi::Value Args::at_(size_t i) const {
 }
 
 void Args::bad(size_t i, const char* expected) const {
-  throw Napi::TypeError::New(env_, "argument " + std::to_string(i) + ": expected " + expected + ", got " + describe(env_, at_(i)));
+  throw ArgumentError("argument " + std::to_string(i) + ": expected " + expected + ", got " + describeValue(env_, at_(i)));
 }
 
 bool Args::isNull(size_t i) const {
@@ -120,19 +66,13 @@ std::vector<at::Tensor> Args::tensors(size_t i) const {
   auto arr = v.As<Napi::Array>();
   std::vector<at::Tensor> out;
   out.reserve(arr.Length());
-  for (uint32_t k = 0; k < arr.Length(); k++) out.push_back(unwrapTensor(env_, arr.Get(k), "array element"));
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    out.push_back(unwrapTensor(env_, arr.Get(k), ("argument " + std::to_string(i) + "[" + std::to_string(k) + "]").c_str()));
+  }
   return out;
 }
 
-int64_t Args::i64(size_t i) const {
-  auto v = at_(i);
-  if (v.IsBigInt()) {
-    bool lossless = false;
-    return v.As<Napi::BigInt>().Int64Value(&lossless);
-  }
-  if (!v.IsNumber()) bad(i, "an integer");
-  return v.As<Napi::Number>().Int64Value();
-}
+int64_t Args::i64(size_t i) const { return toInt64(at_(i), "argument " + std::to_string(i)); }
 
 c10::optional<int64_t> Args::optI64(size_t i) const {
   if (isNull(i)) return c10::nullopt;
@@ -167,11 +107,7 @@ std::vector<int64_t> Args::ints(size_t i) const {
   if (!v.IsArray()) bad(i, "an array of integers");
   auto arr = v.As<Napi::Array>();
   std::vector<int64_t> out(arr.Length());
-  for (uint32_t k = 0; k < arr.Length(); k++) {
-    auto e = arr.Get(k);
-    if (!e.IsNumber()) bad(i, "an array of integers");
-    out[k] = e.As<Napi::Number>().Int64Value();
-  }
+  for (uint32_t k = 0; k < arr.Length(); k++) out[k] = toInt64(arr.Get(k), "argument " + std::to_string(i) + "[" + std::to_string(k) + "]");
   return out;
 }
 
@@ -180,7 +116,11 @@ std::vector<double> Args::doubles(size_t i) const {
   if (!v.IsArray()) bad(i, "an array of numbers");
   auto arr = v.As<Napi::Array>();
   std::vector<double> out(arr.Length());
-  for (uint32_t k = 0; k < arr.Length(); k++) out[k] = arr.Get(k).As<Napi::Number>().DoubleValue();
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    auto e = arr.Get(k);
+    if (!e.IsNumber()) bad(i, "an array of numbers");
+    out[k] = e.As<Napi::Number>().DoubleValue();
+  }
   return out;
 }
 
@@ -223,7 +163,7 @@ at::ScalarType parseDtype(Napi::Env env, const std::string& s) {
       {"int64", at::kLong},    {"int32", at::kInt},      {"int16", at::kShort},  {"int8", at::kChar},
       {"uint8", at::kByte},    {"bool", at::kBool}};
   auto it = m.find(s);
-  if (it == m.end()) throw Napi::TypeError::New(env, "unknown dtype \"" + s + "\"");
+  if (it == m.end()) throw ArgumentError("unknown dtype \"" + s + "\"");
   return it->second;
 }
 

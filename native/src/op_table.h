@@ -1,6 +1,7 @@
 // The op table: every op the addon offers is one named entry, called from JS as
-// op(name, [args...]). Arguments arrive as plain JS values and tensor handles; the
-// TypeScript wrapper has already validated them, so entries only convert and compute.
+// op(name, [args...]). Arguments arrive as plain JS values and tensor handles; Args converts
+// them checked (an integer argument that is not an integer is refused, never truncated), so
+// entries only convert and compute.
 #pragma once
 #include <napi.h>
 #include <ATen/ATen.h>
@@ -59,7 +60,7 @@ struct OpRegistrar {
   static ::spotdiff::OpRegistrar reg_##name(#name, op_##name); \
   static Napi::Value op_##name(const ::spotdiff::Args& a)
 
-// Calls op `name`; converts every C++ exception into a JS Error (code ERR_TORCH) that names
+// Calls op `name` inside guarded() (guard.h): every C++ exception becomes a JS Error that names
 // the op and describes its arguments' shapes.
 Napi::Value callOp(Napi::Env env, const std::string& name, Napi::Array args);
 std::vector<std::string> opNames();

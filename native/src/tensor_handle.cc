@@ -1,4 +1,5 @@
 #include "tensor_handle.h"
+#include "guard.h"
 #include <atomic>
 
 namespace spotdiff {
@@ -40,8 +41,8 @@ bool isTensorHandle(Napi::Env env, const Napi::Value& v) { return holderOf(env, 
 
 at::Tensor& unwrapTensor(Napi::Env env, const Napi::Value& v, const char* what) {
   Holder* h = holderOf(env, v);
-  if (h == nullptr) throw Napi::TypeError::New(env, std::string(what) + " is not a tensor handle");
-  if (!h->live) throw Napi::TypeError::New(env, std::string(what) + " is a disposed tensor");
+  if (h == nullptr) throw ArgumentError(std::string(what) + " is not a tensor handle");
+  if (!h->live) throw ArgumentError(std::string(what) + " is a disposed tensor");
   return h->tensor;
 }
 

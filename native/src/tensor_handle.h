@@ -9,7 +9,7 @@ namespace spotdiff {
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor t);
 bool isTensorHandle(Napi::Env env, const Napi::Value& v);
-// Throws a JS TypeError naming `what` when v is not a live handle.
+// Throws an ArgumentError (guard.h) naming `what` when v is not a live handle.
 at::Tensor& unwrapTensor(Napi::Env env, const Napi::Value& v, const char* what);
 void freeTensor(Napi::Env env, const Napi::Value& v);
 int64_t liveTensorCount();

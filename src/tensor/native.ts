@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { SpotdiffError } from '../util/errors.js';
 
@@ -23,12 +23,25 @@ export interface EngineInfo {
   cxx11Abi: boolean;
   builtWithCuda: boolean;
   systemLibtorch: boolean;
+  /** The libtorch library file this process loaded ('' when the platform cannot say). */
+  libraryPath: string;
   cudaAvailable: boolean;
   cudaDeviceCount: number;
   mkldnn: boolean;
   openmp: boolean;
   threads: number;
   parallelInfo: string;
+}
+
+/** Which libtorch the addon was built against, as scripts/build-native.mjs recorded it. */
+export interface BuildConfig {
+  source: 'system' | 'LIBTORCH';
+  /** The folder holding ATen/ATen.h. */
+  headers: string;
+  include: string[];
+  libdir: string;
+  cuda: boolean;
+  cxx11Abi: string;
 }
 
 /** The addon's whole surface (native/src/addon.cc). */
@@ -52,6 +65,7 @@ export interface NativeAddon {
 }
 
 const addonPath = new URL('../../../native/build/Release/spotdiff.node', import.meta.url).pathname;
+const buildConfigPath = new URL('../../../native/build/Release/build-config.json', import.meta.url).pathname;
 
 function load(): NativeAddon {
   if (!existsSync(addonPath)) {
@@ -67,17 +81,28 @@ function load(): NativeAddon {
 
 export const native: NativeAddon = load();
 
+/** The libtorch the addon was built against, or null when the build did not record it. */
+export function buildConfig(): BuildConfig | null {
+  if (!existsSync(buildConfigPath)) return null;
+  try {
+    const c = JSON.parse(readFileSync(buildConfigPath, 'utf8')) as Partial<BuildConfig>;
+    return typeof c.headers === 'string' && typeof c.libdir === 'string' ? (c as BuildConfig) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Calls a native op. libtorch's own errors arrive with code ERR_TORCH and a message that
- * names the op and its argument shapes; argument-type mistakes arrive as TypeErrors. Both
- * become SpotdiffErrors so callers handle one error type.
+ * Calls a native op. Its errors name the op and its arguments' shapes, with code ERR_TORCH
+ * (libtorch or C++ failed) or ERR_BAD_INPUT (an argument of the wrong kind, a non-integer
+ * where an integer belongs); both become SpotdiffErrors so callers handle one error type.
  */
 export function callOp(name: string, args: readonly OpArg[]): unknown {
   try {
     return native.op(name, args);
   } catch (e) {
-    const err = e as Error & { code?: string };
-    if (err.code === 'ERR_TORCH') throw new SpotdiffError('ERR_TORCH', err.message, { cause: e });
-    throw new SpotdiffError('ERR_BAD_INPUT', `${name}: ${err.message}`, { cause: e });
+    const err = e as Error & { code?: string; op?: string };
+    const message = err.op === undefined ? `${name}: ${err.message}` : err.message;
+    throw new SpotdiffError(err.code === 'ERR_TORCH' ? 'ERR_TORCH' : 'ERR_BAD_INPUT', message, { cause: e });
   }
 }
