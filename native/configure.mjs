@@ -3,6 +3,8 @@
 // of a Python install) or the system's libtorch-dev. Prints one list for gyp's <!(...):
 //   --include  include dirs      --libdir  library dirs      --libs  link flags
 //   --defines  preprocessor defines (C++ ABI, CUDA)          --json  everything
+// (--json's `headers` is the folder holding ATen/ATen.h; scripts/build-native.mjs records it
+// beside the addon for `spotdiff doctor`.)
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -18,7 +20,7 @@ function locate() {
     const lib = join(dir, 'lib');
     if (!existsSync(join(inc, 'ATen/ATen.h'))) fail(`LIBTORCH=${dir} has no include/ATen/ATen.h`);
     if (!existsSync(lib)) fail(`LIBTORCH=${dir} has no lib/ folder`);
-    return { source: 'LIBTORCH', include: [inc, join(inc, 'torch/csrc/api/include')], libdir: lib };
+    return { source: 'LIBTORCH', headers: inc, include: [inc, join(inc, 'torch/csrc/api/include')], libdir: lib };
   }
   const inc = '/usr/include';
   const lib = '/usr/lib/x86_64-linux-gnu';
@@ -27,7 +29,7 @@ function locate() {
     fail('libtorch not found: install Debian libtorch-dev (npm run setup does it as root) or set LIBTORCH=<dir>');
   }
   // /usr/include is already on the compiler's path; adding it with -I would reorder system headers.
-  return { source: 'system', include: [join(inc, 'torch/csrc/api/include')], libdir: arch };
+  return { source: 'system', headers: inc, include: [join(inc, 'torch/csrc/api/include')], libdir: arch };
 }
 
 // A prebuilt libtorch says which C++ ABI it was built with; the addon must match it.

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds native/ with node-gyp against the libtorch that native/configure.mjs finds.
 // Re-configures only when binding.gyp or the libtorch choice changed; otherwise make
-// recompiles just the changed files.
+// recompiles just the changed files. Records the libtorch it used in build/Release/build-config.json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -24,6 +24,14 @@ function gypRun(verb) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+// Which libtorch (headers, libraries, ABI) this build used, beside the addon: `spotdiff doctor`
+// prints it. configure.mjs answers from the same environment that gyp asked it in.
+function recordBuildConfig() {
+  const r = spawnSync(process.execPath, ['configure.mjs', '--json'], { cwd: nativeDir, encoding: 'utf8' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  writeFileSync(join(nativeDir, 'build/Release/build-config.json'), r.stdout);
+}
+
 const stale =
   !existsSync(makefile) ||
   statSync(join(nativeDir, 'binding.gyp')).mtimeMs > statSync(makefile).mtimeMs ||
@@ -34,3 +42,4 @@ if (stale) {
   writeFileSync(stamp, choice);
 }
 gypRun('build');
+recordBuildConfig();

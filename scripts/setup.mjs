@@ -77,7 +77,9 @@ function ensureNodeModules() {
 function ensureNative() {
   const addon = join(root, 'native/build/Release/spotdiff.node');
   const srcNewest = Math.max(newestMtime(join(root, 'native/src')), statSync(join(root, 'native/binding.gyp')).mtimeMs);
-  if (existsSync(addon) && statSync(addon).mtimeMs >= srcNewest) return;
+  // build-config.json (which libtorch the build used, for doctor) comes with every build-native run.
+  const recorded = existsSync(join(root, 'native/build/Release/build-config.json'));
+  if (existsSync(addon) && recorded && statSync(addon).mtimeMs >= srcNewest) return;
   log('building the native addon (libtorch); the first build takes a few minutes');
   run(process.execPath, [join(root, 'scripts/build-native.mjs')]);
 }

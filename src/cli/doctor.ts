@@ -1,13 +1,33 @@
 import type { Command } from './command.js';
 import { parseFlags } from './args.js';
+import type { BuildConfig, EngineInfo } from '../tensor/engine.js';
 
 const usage = `usage: spotdiff doctor [--json] [--short]
 
 Prints what this installation runs on: spotdiff's version, Node, and the libtorch the
-native addon linked (version, C++ ABI, CUDA), so a bug report says which engine ran.`;
+native addon linked (version, where its headers and libraries were at build time, the library
+file loaded now, C++ ABI, CUDA), so a bug report says which engine ran.`;
+
+// The libtorch lines: version and kind, the build's paths, the library loaded now.
+function libtorchLines(info: EngineInfo, build: BuildConfig | null, sameFolder: boolean): string[] {
+  const lines = [`libtorch ${info.torchVersion} (${info.systemLibtorch ? 'system libtorch-dev' : 'LIBTORCH'}), C++11 ABI ${info.cxx11Abi ? 'on' : 'off'}`];
+  if (build) lines.push(`  built against headers in ${build.headers}, libraries in ${build.libdir}`);
+  else lines.push('  build paths not recorded (the addon was not built by scripts/build-native.mjs; run: npm run build:native)');
+  lines.push(`  loaded ${info.libraryPath || '(the platform does not say which file)'}`);
+  if (!sameFolder) lines.push('  note: the loaded library is not in the folder the build linked (LD_LIBRARY_PATH?)');
+  return lines;
+}
+
+async function sameFolder(libraryPath: string, build: BuildConfig | null): Promise<boolean> {
+  if (!build || !libraryPath) return true;
+  const { realpath } = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  const real = (p: string) => realpath(p).catch(() => p);
+  return (await real(dirname(libraryPath))) === (await real(build.libdir));
+}
 
 export const command: Command = {
-  summary: 'show the engine this installation runs on (libtorch version, CUDA, threads)',
+  summary: 'show the engine this installation runs on (libtorch version and paths, CUDA, threads)',
   usage,
   async run(argv) {
     const { values } = parseFlags(argv, { json: { type: 'boolean' }, short: { type: 'boolean' } });
@@ -17,16 +37,17 @@ export const command: Command = {
       process.stdout.write(`spotdiff ${pkg.version}\n`);
       return 0;
     }
-    const { engineInfo } = await import('../tensor/engine.js');
+    const { engineInfo, buildConfig } = await import('../tensor/engine.js');
     const info = engineInfo();
-    const report = { spotdiff: pkg.version, node: process.version, platform: `${process.platform}-${process.arch}`, engine: info };
+    const build = buildConfig();
+    const report = { spotdiff: pkg.version, node: process.version, platform: `${process.platform}-${process.arch}`, engine: info, build };
     if (values.json) {
       process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       return 0;
     }
     const lines = [
       `spotdiff ${pkg.version} on Node ${process.version} (${report.platform})`,
-      `libtorch ${info.torchVersion} (${info.systemLibtorch ? 'system libtorch-dev' : 'LIBTORCH'}), C++11 ABI ${info.cxx11Abi ? 'on' : 'off'}`,
+      ...libtorchLines(info, build, await sameFolder(info.libraryPath, build)),
       `CUDA: built ${info.builtWithCuda ? 'with' : 'without'} CUDA; ${info.cudaDeviceCount} device(s) available`,
       `threads: ${info.threads}; OpenMP ${info.openmp ? 'yes' : 'no'}; oneDNN ${info.mkldnn ? 'yes' : 'no'}`,
     ];

@@ -1,7 +1,9 @@
-import { native, type EngineInfo } from './native.js';
+import { native, buildConfig, type EngineInfo, type BuildConfig } from './native.js';
 import { SpotdiffError } from '../util/errors.js';
 
-export type { EngineInfo };
+export type { EngineInfo, BuildConfig };
+/** The headers and libraries the addon was built against (null if the build did not record them). */
+export { buildConfig };
 
 /** What libtorch this build linked, and how it runs (for doctor and bug reports). */
 export function engineInfo(): EngineInfo {
