@@ -2,19 +2,20 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as T from '../../src/tensor/index.js';
 import { runPython } from './python.js';
+import { PY_REFERENCE_THREADS } from './threads.js';
 import { tempDir } from './tmp.js';
 
 /**
  * Ships weights and inputs to a PyTorch reference as one float32 file read in order: the
  * Python side gets `meta` (the JSON the test passed), `take(shape)` (the next values as a
- * tensor), `torch`, `torchvision`, `F`, one thread, and `OUT`, a path it may write float32
- * results to.
+ * tensor), `torch`, `torchvision`, `F`, this process's thread counts (./threads.ts), and `OUT`,
+ * a path it may write float32 results to.
  */
 const PRELUDE = String.raw`
 import json, sys
 import torch, torchvision
 import torch.nn.functional as F
-torch.set_num_threads(1)
+${PY_REFERENCE_THREADS}
 meta = json.load(open(sys.argv[1]))
 raw = torch.frombuffer(bytearray(open(sys.argv[2], 'rb').read()), dtype=torch.float32)
 OUT = sys.argv[3]

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../../src/tensor/index.js';
 import { runPython } from '../helpers/python.js';
+import { PY_REFERENCE_THREADS } from '../helpers/threads.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // Helpers for comparing nn code with PyTorch on the same inputs: tensors cross to Python as
@@ -24,7 +25,7 @@ export const PY_PRELUDE = `
 import json, sys, math
 import torch
 import torch.nn.functional as F
-torch.set_num_threads(1)
+${PY_REFERENCE_THREADS}
 def tensor(p):
     return torch.tensor(p['values'], dtype=getattr(torch, p['dtype'])).reshape(p['shape'])
 def flat(t):

@@ -1,3 +1,4 @@
+import '../helpers/one-thread.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
@@ -7,18 +8,20 @@ import { Random } from '../../src/util/random.js';
 import { toHost } from '../../src/tensor/host.js';
 import { ResNet } from '../../src/models/resnet.js';
 import { loadInitWeights } from '../../src/pretrain/init-weights.js';
-import { describeParity, runParity } from './parity.js';
+import { checkParity, describeParity, runParity, type ParityTolerances } from './parity.js';
 import { randomImages } from './fixtures.js';
 
 // MoCo v2 + SPD (η = 0.1) for two SGD steps against the same steps in PyTorch (the official
 // forward written out: einsum logits against the queue, momentum update, enqueue): ResNet-18
-// on 32×32 views, batch 4, a queue of 16 keys, key momentum 0.9 (so that two steps move the
+// on 32×32 views, batch 8, a queue of 32 keys, key momentum 0.9 (so that two steps move the
 // key encoder visibly). Compared: losses, query and key encoder weights, the key encoder's
-// BN running stats, the queue and its pointer. Tolerances as SimSiam's test.
-T.setNumThreads(1);
-const LOSS_TOL = 1e-4;
-const PARAM_TOL = 1e-4;
-const CHANGE_TOL = 1e-2;
+// BN running stats, the queue and its pointer. One thread on both sides, but no bit-exact
+// claim: the einsum logits and the momentum update are summed in another order than the
+// official code's, and the steps amplify that ulp. Batch 8 as in SimSiam's test; MoCo's
+// cross-entropy steps stay more sensitive there (in PyTorch alone another thread count or
+// 1 ulp of one pixel moves them by about the tolerance the other methods use), so parameters
+// get ten times that; dropping or flipping SPD still moves them far more.
+const TOLERANCES: ParityTolerances = { loss: 1e-4, param: 1e-3, change: 1e-2, sameLibrary: 1e-3 };
 
 const COMPARE = [
   'encoder.backbone.conv1.weight',
@@ -42,8 +45,8 @@ const small = (spd: { eta: number; objective?: 'cosine' | 'cross-entropy' }, que
 for (const objective of ['cosine', 'cross-entropy'] as const) {
   test(`MoCo v2 + SPD (${objective}) steps match PyTorch, with the queue and the momentum encoder, and leak nothing`, (t) => {
     T.manualSeed(11);
-    const method = small({ eta: 0.1, objective });
-    const images = randomImages(4, 32, 12);
+    const method = small({ eta: 0.1, objective }, 32);
+    const images = randomImages(8, 32, 12);
     try {
       const r = runParity(method, {
         images,
@@ -51,23 +54,16 @@ for (const objective of ['cosine', 'cross-entropy'] as const) {
         steps: 2,
         lr: 0.5,
         seed: 6,
-        config: { method: 'moco', arch: 'resnet18', spd: { eta: 0.1, objective }, dim: 128, queueSize: 16, keyMomentum: 0.9, temperature: 0.2 },
+        config: { method: 'moco', arch: 'resnet18', spd: { eta: 0.1, objective }, dim: 128, queueSize: 32, keyMomentum: 0.9, temperature: 0.2 },
         compare: objective === 'cosine' ? COMPARE : [...COMPARE, 'spd_head.weight', 'spd_head.bias'],
       });
       t.diagnostic(describeParity(r));
-      r.spotdiff.forEach((l, i) => {
-        const p = r.pytorch[i]!;
-        for (const k of ['total', 'base', 'spd'] as const) assert.ok(Math.abs(l[k] - p[k]) <= LOSS_TOL, `step ${i} ${k} ${l[k]} vs PyTorch ${p[k]}`);
-        assert.notEqual(l.spd, 0);
-      });
-      for (const c of r.tensors) {
-        assert.ok(c.absError <= PARAM_TOL, `${c.name}: max error ${c.absError}`);
-        if (c.changed > 1e-6) assert.ok(c.relToChange <= CHANGE_TOL, `${c.name}: error ${c.absError} is ${c.relToChange} of the change ${c.changed}`);
-      }
+      checkParity(r, TOLERANCES);
+      for (const l of r.spotdiff) assert.notEqual(l.spd, 0, 'SPD is on');
       for (const name of ['key_encoder.backbone.conv1.weight', 'key_encoder.head.2.weight', 'queue', 'queue_ptr']) {
         assert.ok(r.tensors.find((c) => c.name === name)!.changed > 1e-4, `${name} changed`);
       }
-      assert.equal(method.module.queuePtr.item(), 8);
+      assert.equal(method.module.queuePtr.item(), 16);
       assert.equal(r.live[1], r.live[0], 'live tensors grew between steps');
     } finally {
       method.dispose();

@@ -1,18 +1,18 @@
+import '../helpers/one-thread.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
 import { createPretrainMethod, METHOD_DEFAULTS, SimClr } from '../../src/pretrain/index.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
-import { describeParity, runParity } from './parity.js';
+import { checkParity, describeParity, runParity, type ParityTolerances } from './parity.js';
 import { randomImages } from './fixtures.js';
 
 // SimCLR + SPD (η = 0.1) for two SGD steps against the same steps in PyTorch (NT-Xent written
 // out: cosine similarity matrix / τ, self-similarity masked, cross-entropy to the other view):
-// ResNet-18 on 32×32 views, batch 4, 128-d projections, τ = 0.1. Tolerances as SimSiam's test.
-T.setNumThreads(1);
-const LOSS_TOL = 1e-4;
-const PARAM_TOL = 1e-4;
-const CHANGE_TOL = 1e-2;
+// ResNet-18 on 32×32 views, batch 8, 128-d projections, τ = 0.1. One thread on both sides;
+// tolerances, and why batch 8, as SimSiam's test (at batch 4 another thread count alone moved
+// the result past them).
+const TOLERANCES: ParityTolerances = { loss: 1e-4, param: 1e-4, change: 1e-2, sameLibrary: 0 };
 
 const COMPARE = [
   'encoder.backbone.conv1.weight',
@@ -29,7 +29,7 @@ for (const objective of ['cosine', 'cross-entropy'] as const) {
   test(`SimCLR + SPD (${objective}) steps match PyTorch and leak nothing`, (t) => {
     T.manualSeed(13);
     const method = createPretrainMethod({ method: 'simclr', arch: 'resnet18', viewSize: 32, spd: { eta: 0.1, objective } });
-    const images = randomImages(4, 32, 14);
+    const images = randomImages(8, 32, 14);
     try {
       const r = runParity(method, {
         images,
@@ -41,15 +41,8 @@ for (const objective of ['cosine', 'cross-entropy'] as const) {
         compare: objective === 'cosine' ? COMPARE : [...COMPARE, 'spd_head.weight', 'spd_head.bias'],
       });
       t.diagnostic(describeParity(r));
-      r.spotdiff.forEach((l, i) => {
-        const p = r.pytorch[i]!;
-        for (const k of ['total', 'base', 'spd'] as const) assert.ok(Math.abs(l[k] - p[k]) <= LOSS_TOL, `step ${i} ${k} ${l[k]} vs PyTorch ${p[k]}`);
-        assert.notEqual(l.spd, 0);
-      });
-      for (const c of r.tensors) {
-        assert.ok(c.absError <= PARAM_TOL, `${c.name}: max error ${c.absError}`);
-        if (c.changed > 1e-6) assert.ok(c.relToChange <= CHANGE_TOL, `${c.name}: error ${c.absError} is ${c.relToChange} of the change ${c.changed}`);
-      }
+      checkParity(r, TOLERANCES);
+      for (const l of r.spotdiff) assert.notEqual(l.spd, 0, 'SPD is on');
       assert.ok(r.tensors.filter((c) => c.changed > 1e-4).length >= 6, 'the steps change the compared tensors');
       assert.equal(r.live[1], r.live[0], 'live tensors grew between steps');
     } finally {
