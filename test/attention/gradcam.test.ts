@@ -1,3 +1,4 @@
+import '../helpers/one-thread.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
@@ -15,7 +16,6 @@ import { runWithFloats, shipState } from '../helpers/float-blob.js';
 
 const TOL = 1e-4;
 const SIZE = 96;
-T.setNumThreads(1);
 
 const PYTHON = String.raw`
 m = torchvision.models.resnet18()

@@ -1,3 +1,4 @@
+import '../helpers/one-thread.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -16,7 +17,6 @@ import { assertRelClose, torchvisionReference, type RefArray } from './torchvisi
  */
 export function bottleneckParityTests(arch: ResNetArch): void {
   const TOL = 1e-4;
-  T.setNumThreads(1);
   const dir = tempDir();
   const ref = torchvisionReference(arch, dir, { inputShape: [1, 3, 64, 64] });
   const expected = (name: string): RefArray => {

@@ -1,3 +1,4 @@
+import '../helpers/one-thread.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -14,9 +15,8 @@ import { assertRelClose, torchvisionReference, type RefArray } from './torchvisi
 // Both sides run on 1 thread (the suite runs files in parallel; OpenMP threads on busy cores
 // only wait for each other). Tolerance: max|a-b| / max|b| ≤ 1e-4 per output tensor.
 const TOL = 1e-4;
-T.setNumThreads(1);
 const dir = tempDir();
-const ref = torchvisionReference('resnet18', dir, { inputShape: [2, 3, 64, 80], train: true, threads: 1 });
+const ref = torchvisionReference('resnet18', dir, { inputShape: [2, 3, 64, 80], train: true });
 const input = (): T.Tensor => T.tensor(ref.input.values, ref.input.shape);
 const got = (t: T.Tensor): { shape: readonly number[]; values: Float32Array } => ({ shape: t.shape, values: t.toFloat32() });
 const expected = (name: string): RefArray => {

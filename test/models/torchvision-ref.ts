@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPython } from '../helpers/python.js';
+import { PY_REFERENCE_THREADS } from '../helpers/threads.js';
 
 /**
  * PyTorch's own answers for a torchvision ResNet, computed by Debian's torchvision in one
@@ -27,8 +28,8 @@ export interface TorchvisionRef {
 
 const PROGRAM = String.raw`
 import json, sys, torch, torchvision
-arch, out_dir, shape, train, input_path, threads = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4] == '1', sys.argv[5], int(sys.argv[6])
-torch.set_num_threads(threads)
+arch, out_dir, shape, train, input_path = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4] == '1', sys.argv[5]
+${PY_REFERENCE_THREADS}
 torch.manual_seed(0)
 m = getattr(torchvision.models, arch)()
 torch.save(m.state_dict(), out_dir + '/' + arch + '.pth')
@@ -75,10 +76,10 @@ print(json.dumps(manifest))
 export function torchvisionReference(
   arch: string,
   dir: string,
-  opts: { inputShape: readonly number[]; train?: boolean; inputFile?: string; threads?: number },
+  opts: { inputShape: readonly number[]; train?: boolean; inputFile?: string },
 ): TorchvisionRef {
   const manifest = JSON.parse(
-    runPython(PROGRAM, [arch, dir, JSON.stringify(opts.inputShape), opts.train ? '1' : '0', opts.inputFile ?? '', String(opts.threads ?? 1)]),
+    runPython(PROGRAM, [arch, dir, JSON.stringify(opts.inputShape), opts.train ? '1' : '0', opts.inputFile ?? '']),
   ) as Record<string, { shape: number[]; offset: number; bytes: number }>;
   const raw = readFileSync(join(dir, 'ref.bin'));
   const outputs = new Map<string, RefArray>();

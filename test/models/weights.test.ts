@@ -1,3 +1,4 @@
+import '../helpers/one-thread.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
@@ -11,7 +12,6 @@ import { isSpotdiffError, type ErrorCode } from '../../src/util/errors.js';
 import { runPython } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
 
-T.setNumThreads(1);
 const dir = tempDir();
 // torchvision checkpoints: resnet18 and resnet50 (1000 classes), resnet18 with 10 classes,
 // and resnet18 in the legacy (pre-1.6, non-zip) serialisation.
