@@ -10,10 +10,12 @@ export function engineInfo(): EngineInfo {
   return native.info();
 }
 
+const MAX_INT32 = 2 ** 31 - 1;
+
 /** Intra-op threads libtorch uses (Debian's build starts at 1 here: set it for speed). */
 export function setNumThreads(n: number): void {
-  // libtorch aborts the process (an uncaught c10::Error) for n < 1.
-  if (!Number.isInteger(n) || n < 1) throw new SpotdiffError('ERR_BAD_INPUT', `setNumThreads: need a positive integer, got ${n}`);
+  // libtorch takes an int and refuses n < 1.
+  if (!Number.isInteger(n) || n < 1 || n > MAX_INT32) throw new SpotdiffError('ERR_BAD_INPUT', `setNumThreads: need an integer in [1, ${MAX_INT32}], got ${n}`);
   native.setNumThreads(n);
 }
 

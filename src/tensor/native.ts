@@ -75,7 +75,8 @@ function load(): NativeAddon {
   const addon = require(addonPath) as NativeAddon;
   // Debian's libtorch starts with one intra-op thread; use every core unless told otherwise.
   const fromEnv = Number(process.env.SPOTDIFF_THREADS ?? process.env.OMP_NUM_THREADS);
-  addon.setNumThreads(Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : availableParallelism());
+  // (A count libtorch's int cannot hold would make the addon refuse it, and this import fail.)
+  addon.setNumThreads(Number.isInteger(fromEnv) && fromEnv > 0 && fromEnv < 2 ** 31 ? fromEnv : availableParallelism());
   return addon;
 }
 

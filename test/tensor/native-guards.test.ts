@@ -39,8 +39,9 @@ test('an integer argument that is not an integer is refused, never truncated', (
 
 test('engine settings and seeds refuse what an int conversion would wrap or truncate', () => {
   const threads = T.getNumThreads();
-  // 2^32 + 1 passes Number.isInteger; an int32 conversion would make it 1 thread.
-  assert.throws(() => T.setNumThreads(2 ** 32 + 1), withCode('ERR_BAD_INPUT', /setNumThreads\(4294967297\): argument 0: expected an integer in \[1, 2147483647\]/));
+  // 2^32 + 1 is an integer; an int32 conversion would make it 1 thread.
+  assert.throws(() => T.setNumThreads(2 ** 32 + 1), (e: unknown) => isSpotdiffError(e, 'ERR_BAD_INPUT'));
+  assert.throws(() => native.setNumThreads(2 ** 32 + 1), withCode('ERR_BAD_INPUT', /setNumThreads\(4294967297\): argument 0: expected an integer in \[1, 2147483647\]/));
   assert.equal(T.getNumThreads(), threads);
   for (const seed of [2.5, NaN, Infinity, 2 ** 60]) {
     assert.throws(() => T.manualSeed(seed), withCode('ERR_BAD_INPUT', /manualSeed\(.*\): argument 0: /), String(seed));
