@@ -4,6 +4,7 @@
       "target_name": "spotdiff",
       "sources": [
         "src/addon.cc",
+        "src/blas_threads.cc",
         "src/guard.cc",
         "src/integers.cc",
         "src/tensor_handle.cc",

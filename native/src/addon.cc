@@ -9,6 +9,7 @@
 #include <torch/csrc/api/include/torch/version.h>
 #include <dlfcn.h>
 #include <cstring>
+#include "blas_threads.h"
 #include "guard.h"
 #include "integers.h"
 #include "op_table.h"
@@ -225,7 +226,9 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(info, "setNumThreads", [&]() -> Napi::Value {
-    at::set_num_threads(toInt(info[0], "argument 0", 1));
+    const int n = toInt(info[0], "argument 0", 1);
+    at::set_num_threads(n);
+    setBlasThreads(n);
     return env.Undefined();
   });
 }
@@ -260,6 +263,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     o.Set("mkldnn", Napi::Boolean::New(env, at::hasMKLDNN()));
     o.Set("openmp", Napi::Boolean::New(env, at::hasOpenMP()));
     o.Set("threads", Napi::Number::New(env, at::get_num_threads()));
+    o.Set("blasThreads", Napi::Number::New(env, blasThreads()));
     o.Set("parallelInfo", Napi::String::New(env, at::get_parallel_info()));
     return o;
   });

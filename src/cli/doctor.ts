@@ -49,7 +49,7 @@ export const command: Command = {
       `spotdiff ${pkg.version} on Node ${process.version} (${report.platform})`,
       ...libtorchLines(info, build, await sameFolder(info.libraryPath, build)),
       `CUDA: built ${info.builtWithCuda ? 'with' : 'without'} CUDA; ${info.cudaDeviceCount} device(s) available`,
-      `threads: ${info.threads}; OpenMP ${info.openmp ? 'yes' : 'no'}; oneDNN ${info.mkldnn ? 'yes' : 'no'}`,
+      `threads: ${info.threads}${info.blasThreads > 0 ? ` (OpenBLAS ${info.blasThreads})` : ''}; OpenMP ${info.openmp ? 'yes' : 'no'}; oneDNN ${info.mkldnn ? 'yes' : 'no'}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;

@@ -12,7 +12,10 @@ export function engineInfo(): EngineInfo {
 
 const MAX_INT32 = 2 ** 31 - 1;
 
-/** Intra-op threads libtorch uses (Debian's build starts at 1 here: set it for speed). */
+/**
+ * Threads libtorch computes with: its intra-op pool and the pool of the OpenBLAS it multiplies
+ * matrices with (sized apart, so both are set; Debian's build starts at 1 intra-op thread).
+ */
 export function setNumThreads(n: number): void {
   // libtorch takes an int and refuses n < 1.
   if (!Number.isInteger(n) || n < 1 || n > MAX_INT32) throw new SpotdiffError('ERR_BAD_INPUT', `setNumThreads: need an integer in [1, ${MAX_INT32}], got ${n}`);

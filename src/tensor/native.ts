@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { SpotdiffError } from '../util/errors.js';
+import { startThreads } from './start-threads.js';
 
 /** An opaque reference to one libtorch tensor owned by the addon. */
 export type NativeHandle = { readonly __nativeTensor: unique symbol };
@@ -30,6 +30,8 @@ export interface EngineInfo {
   mkldnn: boolean;
   openmp: boolean;
   threads: number;
+  /** The pool size of the OpenBLAS that libtorch multiplies matrices with (0 when it uses another BLAS). */
+  blasThreads: number;
   parallelInfo: string;
 }
 
@@ -73,10 +75,7 @@ function load(): NativeAddon {
   }
   const require = createRequire(import.meta.url);
   const addon = require(addonPath) as NativeAddon;
-  // Debian's libtorch starts with one intra-op thread; use every core unless told otherwise.
-  const fromEnv = Number(process.env.SPOTDIFF_THREADS ?? process.env.OMP_NUM_THREADS);
-  // (A count libtorch's int cannot hold would make the addon refuse it, and this import fail.)
-  addon.setNumThreads(Number.isInteger(fromEnv) && fromEnv > 0 && fromEnv < 2 ** 31 ? fromEnv : availableParallelism());
+  addon.setNumThreads(startThreads());
   return addon;
 }
 

@@ -219,6 +219,16 @@ test('engine settings refuse values that would abort libtorch', () => {
   assert.equal(T.getNumThreads(), threads);
 });
 
+test('setNumThreads sizes the OpenBLAS pool too (it is not libtorch\'s, and was left at every core)', (t) => {
+  const threads = T.getNumThreads();
+  t.after(() => T.setNumThreads(threads));
+  if (T.engineInfo().blasThreads === 0) return t.diagnostic('this libtorch multiplies matrices with another BLAS');
+  for (const n of [1, 3, 2]) {
+    T.setNumThreads(n);
+    assert.deepEqual([T.getNumThreads(), T.engineInfo().blasThreads], [n, n]);
+  }
+});
+
 test('the raw addon survives bad calls (each probed in a child process)', () => {
   // What the TypeScript layer never passes, but a mistake could: none may take the process down.
   const probes = [
