@@ -1,3 +1,4 @@
+import '../helpers/one-thread.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { readSafetensors, toFloat32 } from '../../src/tensor/io/index.js';
 import { runPython } from '../helpers/python.js';
+import { PY_REFERENCE_THREADS } from '../helpers/threads.js';
 import { repoRoot, tempDir } from '../helpers/tmp.js';
 import { assertRelClose, relativeError, type RefArray } from '../models/torchvision-ref.js';
 
@@ -13,7 +15,8 @@ const dir = tempDir();
 const cli = join(repoRoot, 'dist/src/cli/main.js');
 
 function spotdiff(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, SPOTDIFF_THREADS: '1' } });
+  // One thread on both sides (helpers/one-thread sets it in this process's environment, which the CLI inherits).
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -46,7 +49,7 @@ const manifest = JSON.parse(
 import json, sys, torch, torchvision
 from PIL import Image
 import torchvision.transforms as tf
-torch.set_num_threads(1)
+${PY_REFERENCE_THREADS}
 d = sys.argv[1]
 torch.manual_seed(0)
 m = torchvision.models.resnet18().eval()

@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 /**
  * Imported FIRST by a test that claims bit-exact agreement with PyTorch (or a tolerance that
  * holds only at one thread): pins this process's engine and its PyTorch reference to one
- * thread. It must run before the engine loads, because OpenBLAS sizes its thread pool when
- * the addon loads it (see ./threads.ts); so it fails loudly if the addon is already loaded.
+ * thread. It must run before the engine loads, because the engine takes its thread count from
+ * the environment when it loads (see ./threads.ts); so it fails loudly if it already has.
  */
 const addonPath = new URL('../../../native/build/Release/spotdiff.node', import.meta.url).pathname;
 const loaded = existsSync(addonPath) && createRequire(import.meta.url).cache[realpathSync(addonPath)] !== undefined;
