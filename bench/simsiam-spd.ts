@@ -5,9 +5,14 @@
 // passes, backward, SGD). The target ratio (≤ 1.15) is on the step; images/s counts the batch's
 // images per whole step (views + optimisation). Each side runs in its own process.
 //
-// usage: node dist/bench/simsiam-spd.js [--steps 3] [--warmup 1] [--threads 2] [--batch 32] [--size 224] [--json]
+// --views-only times making the views alone, on spotdiff only (no step, no PyTorch): the figure to
+// follow when the augmentations change; --baseline FILE (an earlier run's --json output) prints
+// each figure's ratio to that run's.
+//
+// usage: node dist/bench/simsiam-spd.js [--steps 3] [--warmup 1] [--threads 2] [--batch 32] [--size 224] [--views-only] [--baseline FILE] [--json]
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median, referencePython, repoRoot, runMeasurement } from './lib/measure.js';
@@ -34,6 +39,8 @@ const { values: opts } = parseArgs({
     batch: { type: 'string', default: '32' },
     size: { type: 'string', default: '224' },
     json: { type: 'boolean', default: false },
+    'views-only': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const steps = Number(opts.steps);
@@ -41,6 +48,7 @@ const warmup = Number(opts.warmup);
 const threads = Number(opts.threads);
 const batch = Number(opts.batch);
 const size = Number(opts.size);
+const viewsOnly = opts['views-only'];
 
 async function measure(): Promise<Measurement> {
   const T = await import('../src/tensor/index.js');
@@ -74,6 +82,13 @@ async function measure(): Promise<Measurement> {
       const views = method.makeViews(images, null, rng);
       const t1 = performance.now();
       const c1 = cpuMs();
+      if (viewsOnly) {
+        if (i >= warmup) {
+          viewMs.push(t1 - t0);
+          viewCpu.push(c1 - c0);
+        }
+        return;
+      }
       opt.zeroGrad();
       const loss = method.loss(views);
       loss.total.backward();
@@ -96,7 +111,7 @@ async function measure(): Promise<Measurement> {
     views_ms: median(viewMs),
     views_cpu_ms: median(viewCpu),
     step_ms: median(stepMs),
-    step_best_ms: Math.min(...stepMs),
+    step_best_ms: stepMs.length ? Math.min(...stepMs) : 0,
     step_cpu_ms: median(stepCpu),
     max_rss_mb: process.resourceUsage().maxRSS / 1024,
     last_loss: last,
@@ -109,6 +124,7 @@ async function main(): Promise<void> {
     return;
   }
   const common = ['--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batch), '--size', String(size)];
+  if (viewsOnly) return reportViews(common);
   const loadBefore = loadavg()[0] as number;
   const ts = runMeasurement<Measurement>(process.execPath, [fileURLToPath(import.meta.url), '--child', ...common], threads);
   const py = runMeasurement<Measurement>(referencePython, [join(repoRoot, 'bench/reference/simsiam_spd.py'), ...common], threads);
@@ -132,6 +148,29 @@ async function main(): Promise<void> {
       row('views CPU ms', ts.views_cpu_ms, py.views_cpu_ms),
       row('images/s (whole step)', ips(ts), ips(py)),
       row('peak MB', ts.max_rss_mb, py.max_rss_mb),
+    ].join('\n') + '\n',
+  );
+}
+
+// Views alone, spotdiff only; with --baseline, each figure's ratio to the earlier run's.
+function reportViews(common: readonly string[]): void {
+  const loadBefore = loadavg()[0] as number;
+  const ts = runMeasurement<Measurement>(process.execPath, [fileURLToPath(import.meta.url), '--child', '--views-only', ...common], threads);
+  const load = { before: loadBefore, after: loadavg()[0] as number };
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ config: { batch, size, threads, steps, warmup, viewsOnly }, load_average: load, spotdiff: ts }, null, 2) + '\n');
+    return;
+  }
+  const base = opts.baseline === undefined ? null : (JSON.parse(readFileSync(opts.baseline, 'utf8')) as { spotdiff: Measurement }).spotdiff;
+  const row = (label: string, now: number, before: number | undefined): string =>
+    `${label.padEnd(16)}${now.toFixed(1).padStart(9)}` + (before === undefined ? '' : `  ${before.toFixed(1).padStart(9)}    ${(now / before).toFixed(3)}`);
+  process.stdout.write(
+    [
+      `SimSiam + SPD (η 0.1) views, batch ${batch}, ${size} px, ${threads} threads; median of ${steps} steps after ${warmup} warm-up`,
+      `load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after (${availableParallelism()} cores): above the core count, other work shares the CPUs`,
+      `                      now` + (base ? `   baseline    ratio` : ''),
+      row('views ms', ts.views_ms, base?.views_ms),
+      row('views CPU ms', ts.views_cpu_ms, base?.views_cpu_ms),
     ].join('\n') + '\n',
   );
 }
