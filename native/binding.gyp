@@ -9,6 +9,7 @@
         "src/integers.cc",
         "src/tensor_handle.cc",
         "src/op_table.cc",
+        "src/autocast.cc",
         "src/ops/creation.cc",
         "src/ops/random.cc",
         "src/ops/pointwise.cc",

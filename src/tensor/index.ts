@@ -2,6 +2,7 @@
 export { Tensor, liveTensorCount } from './tensor.js';
 export { tidy, keep, dispose } from './scope.js';
 export { noGrad, enableGrad } from './grad-mode.js';
+export { withAutocast, autocastState, type AutocastDType, type AutocastState } from './autocast.js';
 export { engineInfo, setNumThreads, getNumThreads } from './engine.js';
 export { getDefaultDevice, setDefaultDevice, resolveDevice, cudaAvailable, type Device } from './device.js';
 export { type DType, type FloatDType, type IntDType, isFloatDType, DTYPES } from './dtype.js';
@@ -15,3 +16,4 @@ export * from './ops/loss.js';
 export * from './ops/linalg.js';
 export * from './ops/inplace.js';
 export * from './ops/optim.js';
+export * from './ops/memory-format.js';

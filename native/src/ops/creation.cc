@@ -1,4 +1,5 @@
 // Tensor creation, copies and conversions.
+#include "../guard.h"
 #include "../op_table.h"
 
 namespace {
@@ -24,3 +25,22 @@ SPOTDIFF_OP(to_device) { return a.out(a.tensor(0).to(a.device(1))); }
 // Shares storage with its argument; used to hand out a second owner of one tensor.
 SPOTDIFF_OP(alias) { return a.out(a.tensor(0)); }
 SPOTDIFF_OP(item) { return a.outNumber(a.tensor(0).item<double>()); }
+
+// Memory formats: "contiguous" (NCHW strides) or "channels_last" (NHWC strides, same values).
+namespace {
+at::MemoryFormat memoryFormat(const spotdiff::Args& a, size_t i) {
+  std::string s = a.str(i);
+  if (s == "contiguous") return at::MemoryFormat::Contiguous;
+  if (s == "channels_last") return at::MemoryFormat::ChannelsLast;
+  throw spotdiff::ArgumentError("argument " + std::to_string(i) + ": memory format must be \"contiguous\" or \"channels_last\", got \"" + s + "\"");
+}
+}  // namespace
+
+SPOTDIFF_OP(to_memory_format) { return a.out(a.tensor(0).contiguous(memoryFormat(a, 1))); }
+// In place, keeping the tensor (a parameter stays the optimiser's), as module.to(memory_format=...) does with param.data.
+SPOTDIFF_OP(set_memory_format_) {
+  at::Tensor& t = a.tensor(0);
+  t.set_data(t.contiguous(memoryFormat(a, 1)));
+  return a.outVoid();
+}
+SPOTDIFF_OP(is_memory_format) { return Napi::Boolean::New(a.env(), a.tensor(0).is_contiguous(memoryFormat(a, 1))); }
