@@ -17,5 +17,6 @@ export { Optimizer, type BaseHyperparameters, type ParamGroup, type ParamGroupSp
 export { SGD, type SgdHyperparameters, type SgdOptions } from './optim/sgd.js';
 export { Adam, type AdamHyperparameters, type AdamOptions } from './optim/adam.js';
 export { AdamW } from './optim/adamw.js';
+export { GradScaler, type GradScalerOptions, type GradScalerState, type ScaledOptimizer } from './optim/grad-scaler.js';
 export { constantLr, stepLr, cosineLr, constantSchedule, stepSchedule, cosineSchedule, type LrSchedule, type StepLrOptions, type CosineLrOptions } from './schedules/lr-schedules.js';
 export { LrScheduler } from './schedules/lr-scheduler.js';
