@@ -1,6 +1,7 @@
 import type { Command } from './command.js';
 import { intFlag, listFlag, MAX_IMAGE_SIDE, numberFlag, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
+import { precisionFlag } from './precision-flag.js';
 
 const usage = `usage: spotdiff finetune-fewshot --data DIR [--object NAME]
                     --backbone resnet18|resnet50|wide_resnet50_2 [--weights FILE]
@@ -9,7 +10,7 @@ const usage = `usage: spotdiff finetune-fewshot --data DIR [--object NAME]
                     [--negatives none|cutpaste|smoothblend] [--optimizer adam|sgd] [--lr LR]
                     [--cross-weight W] [--negative-weight W] [--temperature T]
                     [--score gaussian|knn|padim|patchcore] [--support-views V]
-                    [--neighbours K] [--coreset-ratio R]
+                    [--neighbours K] [--coreset-ratio R] [--precision fp32|bf16] [--channels-last]
                     --out RESULTS.json [--save-backbone DIR] [--json] [--quiet]
 
 Few-shot contrastive fine-tuning: for each k and each of R seeded runs, k normal train images
@@ -40,7 +41,11 @@ BatchNorm statistics stay frozen; the head learns at 10 × --lr.
   --support-views V   augmented copies of each shot added to the scorer's normal set (default 8)
   --neighbours K      knn: neighbours averaged (default 5)
   --save-backbone DIR each fine-tuned backbone as DIR/<arch>-<object>-k<k>-run<r>.safetensors
-                      (torchvision names: spotdiff fit --weights takes it)`;
+                      (torchvision names: spotdiff fit --weights takes it)
+  --precision P       fp32 (default) or bf16 (fine-tuning's forward and loss under libtorch
+                      autocast in bfloat16); fp16 needs a CUDA device, which this command
+                      does not use
+  --channels-last     weights and views in channels_last memory format (same values)`;
 
 function oneOf<T extends string>(value: string | undefined, name: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -76,6 +81,8 @@ export const command: Command = {
       'coreset-ratio': { type: 'string' },
       out: { type: 'string' },
       'save-backbone': { type: 'string' },
+      precision: { type: 'string' },
+      'channels-last': { type: 'boolean' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
     });
@@ -120,6 +127,8 @@ export const command: Command = {
       neighbours: intFlag(values.neighbours, 'neighbours', 5, 1, 1024),
       coresetRatio: numberFlag(values['coreset-ratio'], 'coreset-ratio', 0.1, { above: 0, max: 1 }),
       saveBackbone: values['save-backbone'],
+      precision: precisionFlag(values.precision, 'cpu'),
+      channelsLast: values['channels-last'] === true,
       quiet: values.quiet === true || values.json === true,
     };
     if (!(request.coresetRatio > 0 && request.coresetRatio <= 1)) throw new SpotdiffError('ERR_USAGE', `--coreset-ratio must be in (0, 1], got ${request.coresetRatio}`);

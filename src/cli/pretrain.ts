@@ -4,6 +4,7 @@ import { MAX_IMAGE_SIDE, intFlag, numberFlag, parseFlags } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 import type { PretrainOptions } from '../pretrain/options.js';
 import type { PretrainMethodName, SpdConfig } from '../pretrain/method.js';
+import { precisionFlag } from './precision-flag.js';
 
 const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
                          [--spd ETA] [--spd-negative smoothblend|cutpaste]
@@ -12,6 +13,7 @@ const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
                          --backbone resnet18|resnet50|wide_resnet50_2 [--init WEIGHTS]
                          --epochs N --batch-size B [--lr X] [--warmup-epochs W]
                          [--size 224] [--seed S] [--device cpu|cuda|auto]
+                         [--precision fp32|bf16|fp16] [--channels-last]
                          --out DIR [--resume] [--json] [--quiet]
 
 Pre-trains a backbone with SimSiam, MoCo v2, SimCLR or supervised classification of the
@@ -40,6 +42,11 @@ It writes in the --out DIR:
   --warmup-epochs W     linear warm-up from 0 over the first W epochs (default 0)
   --size N              images are resized to N×N, the views are N×N (default 224)
   --device D            cpu (default), cuda, cuda:N, or auto
+  --precision P         fp32 (default, the reference); bf16: forward and loss under
+                        libtorch autocast in bfloat16 (CPU and CUDA); fp16: autocast in
+                        float16 with dynamic loss scaling (CUDA only)
+  --channels-last       model weights and views in channels_last memory format (same
+                        values; faster convolutions on recent GPUs and oneDNN)
   --resume              continue the run in DIR from its checkpoint; options left out
                         are taken from the checkpoint, options given must match it
 
@@ -69,6 +76,8 @@ export const command: Command = {
       size: { type: 'string' },
       seed: { type: 'string' },
       device: { type: 'string' },
+      precision: { type: 'string' },
+      'channels-last': { type: 'boolean' },
       out: { type: 'string' },
       resume: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -116,6 +125,8 @@ export const command: Command = {
       out: values.out,
       resume,
       device: values.device ?? 'cpu',
+      precision: precisionFlag(values.precision, values.device ?? 'cpu'),
+      channelsLast: values['channels-last'] === true,
       quiet: values.quiet === true || values.json === true,
     };
     const { checkPretrainOptions } = await import('../pretrain/options.js');

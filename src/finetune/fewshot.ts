@@ -49,6 +49,9 @@ export interface FewshotRequest {
   /** Folder for the fine-tuned backbones (safetensors, torchvision names), one per k and run. */
   saveBackbone?: string;
   quiet?: boolean;
+  /** Fine-tuning arithmetic and memory format (Finetuner's options; default fp32, contiguous). */
+  precision?: T.Precision;
+  channelsLast?: boolean;
 }
 
 export interface FewshotRunResult {
@@ -223,7 +226,7 @@ export async function runFewshot(req: FewshotRequest): Promise<FewshotResult> {
       let metrics: RunMetrics;
       try {
         if (steps > 0) {
-          const tuner = new Finetuner(model, { steps, batch, views: viewKind, negatives, optimizer, lr, loss, seed: runSeed });
+          const tuner = new Finetuner(model, { steps, batch, views: viewKind, negatives, optimizer, lr, loss, seed: runSeed, precision: req.precision, channelsLast: req.channelsLast });
           const label = `k=${k} run ${draw.run + 1}/${runs}`;
           const bar = new Progress({ total: steps, label, unit: 'step', enabled: !req.quiet });
           try {

@@ -1,5 +1,5 @@
 import * as T from '../tensor/index.js';
-import { Adam, SGD, type Optimizer, type BaseHyperparameters } from '../nn/index.js';
+import { Adam, GradScaler, SGD, type Optimizer, type BaseHyperparameters } from '../nn/index.js';
 import type { ResNet } from '../models/resnet.js';
 import { Random, hashSeed } from '../util/random.js';
 import { SpotdiffError } from '../util/errors.js';
@@ -30,6 +30,10 @@ export interface FinetuneOptions {
   /** Hidden and output widths of the projection head (default 256, 128). */
   headHidden?: number;
   headOut?: number;
+  /** fp32 (default), bf16 (forward and loss under autocast) or fp16 (autocast with loss scaling; CUDA only). */
+  precision?: T.Precision;
+  /** The backbone's and head's weights and the views in channels_last memory format (same values). */
+  channelsLast?: boolean;
 }
 
 /** One step's loss values. */
@@ -51,6 +55,8 @@ export class Finetuner {
   readonly optimizer: Optimizer<BaseHyperparameters>;
   readonly weights: LossWeights;
   readonly batch: number;
+  readonly #autocast: T.AutocastDType | null;
+  readonly #scaler: GradScaler;
   #done = 0;
 
   constructor(readonly backbone: ResNet, readonly options: FinetuneOptions) {
@@ -58,6 +64,9 @@ export class Finetuner {
     if (!Number.isInteger(options.steps) || options.steps < 0) throw new SpotdiffError('ERR_BAD_INPUT', `steps must be an integer ≥ 0, got ${options.steps}`);
     if (!Number.isInteger(batch) || batch < 2) throw new SpotdiffError('ERR_BAD_INPUT', `batch must be an integer ≥ 2, got ${batch}`);
     this.batch = batch;
+    T.checkPrecision(options.precision ?? 'fp32', T.getDefaultDevice());
+    this.#autocast = T.autocastDtypeOf(options.precision ?? 'fp32');
+    this.#scaler = new GradScaler({ enabled: options.precision === 'fp16' });
     this.weights = { ...DEFAULT_LOSS_WEIGHTS, ...options.loss };
     for (const [k, v] of Object.entries(this.weights)) {
       if (!(v >= 0) || !Number.isFinite(v) || (k === 'temperature' && v === 0)) throw new SpotdiffError('ERR_BAD_INPUT', `loss ${k} must be a finite number ${k === 'temperature' ? '> 0' : '≥ 0'}, got ${v}`);
@@ -74,6 +83,15 @@ export class Finetuner {
     ];
     const weightDecay = options.weightDecay ?? 0;
     this.optimizer = (options.optimizer ?? 'adam') === 'sgd' ? new SGD(groups, { lr, momentum: 0.9, weightDecay }) : new Adam(groups, { lr, weightDecay });
+    if (options.channelsLast === true) T.channelsLastInPlace([...backboneParams, ...this.head.parameters()]);
+  }
+
+  /** The loss on the views: channels_last when asked, forward under autocast when asked. */
+  #loss(views: FinetuneViews): ReturnType<typeof finetuneLoss> {
+    const cl = (t: T.Tensor): T.Tensor => T.toMemoryFormat(t, 'channels_last');
+    const input = this.options.channelsLast === true ? { ...views, first: cl(views.first), second: cl(views.second), anomalies: views.anomalies === null ? null : cl(views.anomalies) } : views;
+    const run = (): ReturnType<typeof finetuneLoss> => finetuneLoss(this.backbone, this.head, input, this.weights);
+    return this.#autocast === null ? run() : T.withAutocast(this.#autocast, run);
   }
 
   /** Steps taken so far. */
@@ -91,9 +109,10 @@ export class Finetuner {
     return T.tidy(() => {
       this.optimizer.zeroGrad();
       this.backbone.eval();
-      const parts = finetuneLoss(this.backbone, this.head, views, this.weights);
-      parts.total.backward();
-      this.optimizer.step();
+      const parts = this.#loss(views);
+      this.#scaler.scale(parts.total).backward();
+      this.#scaler.step(this.optimizer);
+      this.#scaler.update();
       this.#done++;
       return { total: parts.total.item(), contrastive: parts.contrastive, cross: parts.cross, negative: parts.negative };
     });
@@ -103,7 +122,7 @@ export class Finetuner {
   evaluate(views: FinetuneViews): StepLosses {
     return T.noGrad(() =>
       T.tidy(() => {
-        const parts = finetuneLoss(this.backbone, this.head, views, this.weights);
+        const parts = this.#loss(views);
         return { total: parts.total.item(), contrastive: parts.contrastive, cross: parts.cross, negative: parts.negative };
       }),
     );

@@ -2,6 +2,7 @@ import { isResNetArch, RESNET_ARCHS, type ResNetArch } from '../models/backbone-
 import { SpotdiffError } from '../util/errors.js';
 import { PRETRAIN_METHODS, type PretrainMethodName, type SpdConfig } from './method.js';
 import { resolveSpdConfig } from './defaults.js';
+import type { Precision } from '../tensor/autocast.js';
 
 /** What a pre-training run is asked to do (engine-free: the command checks it before loading libtorch). */
 export interface PretrainOptions {
@@ -26,6 +27,10 @@ export interface PretrainOptions {
   resume?: boolean;
   /** 'cpu' (default), 'cuda', 'cuda:N' or 'auto'. */
   device?: string;
+  /** fp32 (default), bf16 (autocast) or fp16 (autocast with loss scaling; CUDA only). */
+  precision?: Precision;
+  /** Model weights and views in channels_last memory format (same values, faster convolutions). */
+  channelsLast?: boolean;
   /** No progress bar. */
   quiet?: boolean;
 }

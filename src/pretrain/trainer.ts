@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as T from '../tensor/index.js';
-import { SGD } from '../nn/index.js';
+import { GradScaler, SGD } from '../nn/index.js';
 import { DataLoader } from '../data/loader.js';
 import type { ResNetArch } from '../models/backbone-names.js';
 import { isAtomicTempName } from '../util/atomic-write.js';
@@ -21,6 +21,7 @@ import { loadCheckpoint, readCheckpointMeta, saveCheckpoint, type CheckpointWrit
 import { LOG_FILE, StepLog, type StepRecord } from './log.js';
 import { BACKBONE_FILE, exportBackbone } from './export.js';
 import { scheduledLr } from './schedule.js';
+import { applyMemoryFormat, lossAt, runPrecision } from './precision.js';
 
 export { checkPretrainOptions, type PretrainOptions } from './options.js';
 
@@ -175,6 +176,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
   if (saved !== null) checkSameConfig(saved.config, config, paths.checkpoint);
 
   const device = T.resolveDevice(options.device ?? 'cpu');
+  const precision = runPrecision(options, device);
   const previousDevice = T.getDefaultDevice();
   T.setDefaultDevice(device);
   let method: PretrainMethod | null = null;
@@ -191,6 +193,8 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay },
     );
     const fixed = method.parameterGroups().map((g) => g.fixedLr);
+    applyMemoryFormat(method.module, precision);
+    const scaler = new GradScaler({ enabled: options.precision === 'fp16' });
 
     let startEpoch = 0;
     let step = 0;
@@ -233,9 +237,10 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
             ? T.tensor(BigInt64Array.from(batch.samples, (s) => BigInt(data.classOf.get(s.object) as number)), [batch.samples.length], { dtype: 'int64', device })
             : null;
           opt.zeroGrad();
-          const loss = m.loss(m.makeViews(images, labels, rng));
-          loss.total.backward();
-          opt.step();
+          const loss = lossAt(m, m.makeViews(images, labels, rng), precision);
+          scaler.scale(loss.total).backward();
+          scaler.step(opt);
+          scaler.update();
           m.afterStep();
           return { total: loss.total.item(), base: loss.base, spd: loss.spd };
         });

@@ -24,7 +24,7 @@ function checkDtype(dtype: AutocastDType, device: AutocastDevice): void {
     throw new SpotdiffError('ERR_DTYPE', `autocast runs in bfloat16 or float16, got ${String(dtype)}`);
   }
   if (dtype === 'float16' && device === 'cpu') {
-    throw new SpotdiffError('ERR_BAD_INPUT', 'float16 autocast needs a CUDA device (the CPU runs mixed precision in bfloat16)');
+    throw new SpotdiffError('ERR_BAD_INPUT', 'fp16 (float16 autocast) needs a CUDA device; on the CPU use bf16');
   }
 }
 
@@ -54,4 +54,28 @@ export function withAutocast<R>(dtype: AutocastDType | null, fn: () => R, device
     throw new SpotdiffError('ERR_BAD_INPUT', 'withAutocast: fn returned a promise; autocast covers synchronous work only (await outside, autocast inside)');
   }
   return result;
+}
+
+/** A training run's arithmetic: float32 throughout, or autocast to bfloat16 / float16 (the latter with loss scaling). */
+export type Precision = 'fp32' | 'bf16' | 'fp16';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16', 'fp16'];
+
+/** The autocast dtype of a precision (null: fp32, autocast off). */
+export function autocastDtypeOf(precision: Precision): AutocastDType | null {
+  switch (precision) {
+    case 'fp32':
+      return null;
+    case 'bf16':
+      return 'bfloat16';
+    case 'fp16':
+      return 'float16';
+    default:
+      throw new SpotdiffError('ERR_BAD_INPUT', `precision must be one of ${PRECISIONS.join(', ')}, got ${String(precision)}`);
+  }
+}
+
+/** Refuses a precision the device cannot run: float16 autocast is CUDA's (the CPU has bf16). */
+export function checkPrecision(precision: Precision, device: Device): void {
+  const dtype = autocastDtypeOf(precision);
+  if (dtype !== null) checkDtype(dtype, deviceTypeOf(device));
 }

@@ -2,7 +2,7 @@
 export { Tensor, liveTensorCount } from './tensor.js';
 export { tidy, keep, dispose } from './scope.js';
 export { noGrad, enableGrad } from './grad-mode.js';
-export { withAutocast, autocastState, type AutocastDType, type AutocastState } from './autocast.js';
+export { withAutocast, autocastState, autocastDtypeOf, checkPrecision, PRECISIONS, type AutocastDType, type AutocastState, type Precision } from './autocast.js';
 export { engineInfo, setNumThreads, getNumThreads } from './engine.js';
 export { getDefaultDevice, setDefaultDevice, resolveDevice, cudaAvailable, type Device } from './device.js';
 export { type DType, type FloatDType, type IntDType, isFloatDType, DTYPES } from './dtype.js';

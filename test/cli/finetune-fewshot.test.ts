@@ -98,3 +98,17 @@ test('finetune-fewshot input errors: k above the normal train images, an empty f
   assert.match(usage.stderr, /--negatives must be one of none, cutpaste, smoothblend/);
   assert.ok(!existsSync(join(dir, 'x.json')), 'no results file from a failed run');
 });
+
+test('finetune-fewshot --precision: fp64 and fp16 (no CUDA here) are usage errors; bf16 with --channels-last runs', async () => {
+  const base = ['finetune-fewshot', '--data', data, ...SMALL, '--k', '1', '--runs', '1', '--steps', '2'];
+  const fp64 = await runCli([...base, '--precision', 'fp64', '--out', join(dir, 'fp64.json')]);
+  assert.equal(fp64.code, 2, fp64.stderr);
+  assert.match(fp64.stderr, /--precision must be one of fp32, bf16, fp16, got "fp64"/);
+  const fp16 = await runCli([...base, '--precision', 'fp16', '--out', join(dir, 'fp16.json')]);
+  assert.equal(fp16.code, 2, fp16.stderr);
+  assert.match(fp16.stderr, /needs a CUDA device/);
+  const bf16 = await runCli([...base, '--precision', 'bf16', '--channels-last', '--out', join(dir, 'bf16.json'), '--json']);
+  assert.equal(bf16.code, 0, bf16.stderr);
+  const result = JSON.parse(readFileSync(join(dir, 'bf16.json'), 'utf8')) as FewshotResult;
+  assert.equal(result.results.length, 1);
+});

@@ -97,3 +97,21 @@ test('Ctrl-C stops a run after the current step (exit 1, says whether there is a
   assert.match(r.stdout, /stopped after \d+ steps/);
   assert.equal(existsSync(join(out, 'backbone.safetensors')), false);
 });
+
+test('pretrain --precision and --channels-last: bad values are usage errors; bf16 + channels_last runs on CPU', async () => {
+  const dir = tempDir();
+  const usage = await runCli(['pretrain', '--help']);
+  assert.match(usage.stdout, /--precision fp32\|bf16\|fp16/);
+  assert.match(usage.stdout, /--channels-last/);
+  const base = ['pretrain', '--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--out', join(dir, 'o')];
+  const fp64 = await runCli([...base, '--precision', 'fp64']);
+  assert.equal(fp64.code, 2, fp64.stderr);
+  assert.match(fp64.stderr, /--precision must be one of fp32, bf16, fp16, got "fp64"/);
+  const fp16 = await runCli([...base, '--precision', 'fp16', '--device', 'cpu']);
+  assert.equal(fp16.code, 2, fp16.stderr);
+  assert.match(fp16.stderr, /--precision fp16 needs a CUDA device/);
+  const data = await writeTinyImages(join(dir, 'data'));
+  const run = await runCli(['pretrain', '--method', 'simsiam', '--data', data, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--size', '32', '--precision', 'bf16', '--channels-last', '--out', join(dir, 'bf16'), '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((JSON.parse(run.stdout) as { completed: boolean }).completed, true);
+});

@@ -36,3 +36,8 @@ export function isMemoryFormat(t: Tensor, format: MemoryFormat): boolean {
   checkFormat('isMemoryFormat', t, format);
   return callOp('is_memory_format', [t.handle, format]) as boolean;
 }
+
+/** Re-lays every 4-D tensor among `tensors` out as channels_last in place (a model's conv weights); others stay. */
+export function channelsLastInPlace(tensors: Iterable<Tensor>): void {
+  for (const t of tensors) if (t.rank === 4) opInPlace('set_memory_format_', t, 'channels_last');
+}
