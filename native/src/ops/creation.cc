@@ -21,7 +21,15 @@ SPOTDIFF_OP(clone) { return a.out(a.tensor(0).clone()); }
 SPOTDIFF_OP(contiguous) { return a.out(a.tensor(0).contiguous()); }
 SPOTDIFF_OP(detach) { return a.out(a.tensor(0).detach()); }
 SPOTDIFF_OP(to_dtype) { return a.out(a.tensor(0).to(a.dtype(1))); }
-SPOTDIFF_OP(to_device) { return a.out(a.tensor(0).to(a.device(1))); }
+// non_blocking (optional third argument): from pinned host memory to CUDA the copy is queued on
+// the current stream and the call returns at once; otherwise it is an ordinary copy.
+SPOTDIFF_OP(to_device) {
+  const bool nonBlocking = a.size() > 2 && !a.isNull(2) && a.flag(2);
+  return a.out(a.tensor(0).to(at::TensorOptions().device(a.device(1)), nonBlocking));
+}
+// A copy in page-locked host memory (needs CUDA): the source of a non-blocking copy to the device.
+SPOTDIFF_OP(pin_memory) { return a.out(a.tensor(0).pin_memory()); }
+SPOTDIFF_OP(is_pinned) { return a.outNumber(a.tensor(0).is_pinned() ? 1 : 0); }
 // Shares storage with its argument; used to hand out a second owner of one tensor.
 SPOTDIFF_OP(alias) { return a.out(a.tensor(0)); }
 SPOTDIFF_OP(item) { return a.outNumber(a.tensor(0).item<double>()); }

@@ -1,6 +1,6 @@
 import { native, type HostArray } from '../native.js';
 import { Tensor } from '../tensor.js';
-import { op, checkShape, checkDType, optionsDType, optionsDevice } from './call.js';
+import { op, opNumber, checkShape, checkDType, optionsDType, optionsDevice } from './call.js';
 import { dtypeOfHostArray, type DType } from '../dtype.js';
 import { resolveDevice, type Device } from '../device.js';
 import { SpotdiffError } from '../../util/errors.js';
@@ -85,7 +85,16 @@ export const contiguous = (t: Tensor): Tensor => op('contiguous', t);
 /** The same values cut from the autograd graph. */
 export const detach = (t: Tensor): Tensor => op('detach', t);
 export const toDtype = (t: Tensor, dtype: DType): Tensor => op('to_dtype', t, checkDType(dtype));
-/** A copy on another device ('auto' picks CUDA when available); the same tensor's values when already there. */
-export const toDevice = (t: Tensor, device: Device): Tensor => op('to_device', t, resolveDevice(device));
+/**
+ * A copy on another device ('auto' picks CUDA when available); the same tensor's values when
+ * already there. nonBlocking: a copy from pinned host memory to CUDA is queued on the current
+ * stream and the call returns before it is done (later ops on that stream see the values).
+ */
+export const toDevice = (t: Tensor, device: Device, opts: { nonBlocking?: boolean } = {}): Tensor =>
+  op('to_device', t, resolveDevice(device), opts.nonBlocking === true);
+/** A copy of a CPU tensor in page-locked host memory, the source of a non-blocking copy to CUDA (needs CUDA). */
+export const pinMemory = (t: Tensor): Tensor => op('pin_memory', t);
+/** Whether a tensor lives in page-locked host memory. */
+export const isPinned = (t: Tensor): boolean => opNumber('is_pinned', t) === 1;
 /** A second owner of the same tensor (shared storage); disposing one leaves the other. */
 export const alias = (t: Tensor): Tensor => op('alias', t);
