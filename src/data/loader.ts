@@ -1,7 +1,10 @@
-import { SpotdiffError } from '../util/errors.js';
+import { isSpotdiffError, SpotdiffError } from '../util/errors.js';
 import { Random } from '../util/random.js';
 import { resizedSize } from './geometry.js';
-import { cropWindowFor, readRgb, resizeRgb, writeChw, type Preprocess, type RgbImage } from './image.js';
+import { cropWindowFor, decodeError, readRgb, resizeRgb, writeChw, type Preprocess, type RgbImage } from './image.js';
+import { DecodeSlots, defaultDecodeSlots } from './decode-slots.js';
+import { ImageCache, type ImageCacheStats, type ImageDecoder } from './image-cache.js';
+import { writeHwc, type PixelBatch } from './pixel-batch.js';
 import { readMask, resizeMaskNearest, writeMaskCrop, type MaskImage } from './mask.js';
 import type { Sample } from './datasets/sample.js';
 import type { CropWindow } from './geometry.js';
@@ -11,7 +14,12 @@ import type { CropWindow } from './geometry.js';
  *
  * Prefetch: `prefetch` batches are always being decoded while the consumer works on the one it
  * holds. sharp decodes and resizes on libuv's thread pool (UV_THREADPOOL_SIZE, 4 by default), so
- * this overlaps with compute on the main thread; batches are still handed out in order.
+ * this overlaps with compute on the main thread; batches are still handed out in order. At most
+ * `decodeSlots` images decode at once, the earlier batches' first.
+ *
+ * Cache (`cacheBytes` > 0): each image is decoded and resized once and kept as 8-bit RGB
+ * (image-cache.ts), so later epochs decode nothing; images past the limit are decoded each
+ * time. Masks are not cached. Cached or not, a batch holds the same values.
  */
 
 export interface LoaderOptions {
@@ -27,6 +35,12 @@ export interface LoaderOptions {
   prefetch?: number;
   /** Load masks (zeros for normal images and for anomalies without a mask). Default false. */
   masks?: boolean;
+  /** Bytes of decoded, resized images to keep for later epochs. Default 0 (none). */
+  cacheBytes?: number;
+  /** Images decoding at once. Default twice libuv's thread pool. */
+  decodeSlots?: number;
+  /** Decodes one file to RGB at its own size (default readRgb); tests count decodes through it. */
+  readImage?: ImageDecoder;
   /** Observes batch decoding ('start' when its decoding begins, 'done' when it is ready). */
   onEvent?: (event: { type: 'start' | 'done'; batch: number; epoch: number }) => void;
 }
@@ -50,9 +64,14 @@ interface Decoded {
   mask: MaskImage | null;
 }
 
+type CoreOptions = Omit<LoaderOptions, 'onEvent' | 'cacheBytes' | 'decodeSlots' | 'readImage'>;
+
 export class DataLoader implements AsyncIterable<Batch> {
   private readonly samples: readonly Sample[];
-  private readonly opts: Required<Omit<LoaderOptions, 'onEvent'>> & Pick<LoaderOptions, 'onEvent'>;
+  private readonly opts: Required<CoreOptions> & Pick<LoaderOptions, 'onEvent'>;
+  private readonly slots: DecodeSlots;
+  private readonly readImage: ImageDecoder;
+  private readonly cache: ImageCache | null;
   private nextEpoch = 0;
 
   constructor(samples: readonly Sample[], options: LoaderOptions) {
@@ -73,6 +92,15 @@ export class DataLoader implements AsyncIterable<Batch> {
       masks: options.masks ?? false,
       onEvent: options.onEvent,
     };
+    this.slots = new DecodeSlots(options.decodeSlots ?? defaultDecodeSlots());
+    this.readImage = options.readImage ?? readRgb;
+    const cacheBytes = options.cacheBytes ?? 0;
+    this.cache = cacheBytes > 0 ? new ImageCache((path) => this.slots.run(() => this.decodeAtSize(path)), cacheBytes) : null;
+  }
+
+  /** What the cache holds and how often it decoded (null without a cache). */
+  get cacheStats(): ImageCacheStats | null {
+    return this.cache?.stats ?? null;
   }
 
   /** Batches per epoch. */
@@ -93,20 +121,29 @@ export class DataLoader implements AsyncIterable<Batch> {
   }
 
   async *epoch(epoch: number): AsyncGenerator<Batch> {
+    yield* this.run(epoch, (indices, index) => this.loadBatch(indices, index, epoch));
+  }
+
+  /** The same batches as `epoch`, as 8-bit RGB channels last (no normalisation, no masks). */
+  async *pixelEpoch(epoch: number): AsyncGenerator<PixelBatch> {
+    yield* this.run(epoch, (indices, index) => this.loadPixelBatch(indices, index, epoch));
+  }
+
+  private async *run<B>(epoch: number, load: (indices: number[], index: number) => Promise<B>): AsyncGenerator<B> {
     const order = this.order(epoch);
     const { batchSize } = this.opts;
     const count = this.length;
-    const inFlight: Promise<Batch>[] = [];
+    const inFlight: Promise<B>[] = [];
     let launched = 0;
     const launch = (): void => {
       const b = launched++;
-      const p = this.loadBatch(order.slice(b * batchSize, (b + 1) * batchSize), b, epoch);
+      const p = load(order.slice(b * batchSize, (b + 1) * batchSize), b);
       p.catch(() => undefined); // rejections surface when awaited in order, never as "unhandled"
       inFlight.push(p);
     };
     while (launched < count && inFlight.length < Math.max(1, this.opts.prefetch)) launch();
     while (inFlight.length > 0) {
-      const batch = await (inFlight.shift() as Promise<Batch>);
+      const batch = await (inFlight.shift() as Promise<B>);
       // Refill before handing the batch out, so `prefetch` batches decode while it is used.
       while (launched < count && inFlight.length < this.opts.prefetch) launch();
       yield batch;
@@ -114,14 +151,29 @@ export class DataLoader implements AsyncIterable<Batch> {
     }
   }
 
-  private async decode(sample: Sample): Promise<Decoded> {
+  /** Reads and resizes one image (no cache); errors name the file. */
+  private async decodeAtSize(path: string): Promise<RgbImage> {
+    const { resize } = this.opts.preprocess;
+    try {
+      const img = await this.readImage(path);
+      return resize === undefined ? img : await resizeRgb(img, resizedSize(img.width, img.height, resize));
+    } catch (e) {
+      throw isSpotdiffError(e) ? e : decodeError(path, e);
+    }
+  }
+
+  private imageAtSize(path: string): Promise<RgbImage> {
+    return this.cache !== null ? this.cache.get(path) : this.slots.run(() => this.decodeAtSize(path));
+  }
+
+  private async decode(sample: Sample, masks: boolean): Promise<Decoded> {
     const { preprocess } = this.opts;
-    let img = await readRgb(sample.image);
-    if (preprocess.resize !== undefined) img = await resizeRgb(img, resizedSize(img.width, img.height, preprocess.resize));
+    const img = await this.imageAtSize(sample.image);
     const window = cropWindowFor(img.width, img.height, preprocess.crop);
     let mask: MaskImage | null = null;
-    if (this.opts.masks && sample.mask !== null) {
-      mask = await readMask(sample.mask);
+    if (masks && sample.mask !== null) {
+      const path = sample.mask;
+      mask = await this.slots.run(() => readMask(path));
       if (preprocess.resize !== undefined) mask = resizeMaskNearest(mask, resizedSize(mask.width, mask.height, preprocess.resize));
       if (mask.width !== img.width || mask.height !== img.height) {
         throw new SpotdiffError('ERR_SHAPE', `mask ${sample.mask} is ${mask.width}×${mask.height} after resizing, its image ${sample.image} is ${img.width}×${img.height}`);
@@ -130,10 +182,9 @@ export class DataLoader implements AsyncIterable<Batch> {
     return { img, window, mask };
   }
 
-  private async loadBatch(indices: number[], index: number, epoch: number): Promise<Batch> {
-    this.opts.onEvent?.({ type: 'start', batch: index, epoch });
-    const samples = indices.map((i) => this.samples[i] as Sample);
-    const decoded = await Promise.all(samples.map((s) => this.decode(s)));
+  /** Decodes a batch's images (and masks when asked); they must share one size. */
+  private async decodeBatch(samples: Sample[], masks: boolean): Promise<{ decoded: Decoded[]; h: number; w: number }> {
+    const decoded = await Promise.all(samples.map((s) => this.decode(s, masks)));
     const first = decoded[0] as Decoded;
     const h = first.window.height;
     const w = first.window.width;
@@ -145,17 +196,37 @@ export class DataLoader implements AsyncIterable<Batch> {
         );
       }
     });
+    return { decoded, h, w };
+  }
+
+  private async loadBatch(indices: number[], index: number, epoch: number): Promise<Batch> {
+    this.opts.onEvent?.({ type: 'start', batch: index, epoch });
+    const samples = indices.map((i) => this.samples[i] as Sample);
+    const { decoded, h, w } = await this.decodeBatch(samples, this.opts.masks);
     const n = samples.length;
     const plane = h * w;
     const images = new Float32Array(n * 3 * plane);
-    const labels = new Uint8Array(n);
     const masks = this.opts.masks ? new Uint8Array(n * plane) : null;
     decoded.forEach((d, i) => {
       writeChw(d.img, images, i * 3 * plane, d.window, this.opts.preprocess.normalize);
-      labels[i] = samples[i]?.label === 'anomaly' ? 1 : 0;
       if (masks && d.mask) writeMaskCrop(d.mask, masks, i * plane, d.window);
     });
     this.opts.onEvent?.({ type: 'done', batch: index, epoch });
-    return { index, images, shape: [n, 3, h, w], labels, masks, samples };
+    return { index, images, shape: [n, 3, h, w], labels: labelsOf(samples), masks, samples };
   }
+
+  private async loadPixelBatch(indices: number[], index: number, epoch: number): Promise<PixelBatch> {
+    this.opts.onEvent?.({ type: 'start', batch: index, epoch });
+    const samples = indices.map((i) => this.samples[i] as Sample);
+    const { decoded, h, w } = await this.decodeBatch(samples, false);
+    const n = samples.length;
+    const pixels = new Uint8Array(n * h * w * 3);
+    decoded.forEach((d, i) => writeHwc(d.img, pixels, i * h * w * 3, d.window));
+    this.opts.onEvent?.({ type: 'done', batch: index, epoch });
+    return { index, pixels, shape: [n, h, w, 3], labels: labelsOf(samples), samples };
+  }
+}
+
+function labelsOf(samples: readonly Sample[]): Uint8Array {
+  return Uint8Array.from(samples, (s) => (s.label === 'anomaly' ? 1 : 0));
 }
