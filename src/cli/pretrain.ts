@@ -13,7 +13,7 @@ const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
                          --backbone resnet18|resnet50|wide_resnet50_2 [--init WEIGHTS]
                          --epochs N --batch-size B [--lr X] [--warmup-epochs W]
                          [--size 224] [--seed S] [--device cpu|cuda|auto]
-                         [--precision fp32|bf16|fp16] [--channels-last]
+                         [--precision fp32|bf16|fp16] [--channels-last] [--cache-mb M]
                          --out DIR [--resume] [--json] [--quiet]
 
 Pre-trains a backbone with SimSiam, MoCo v2, SimCLR or supervised classification of the
@@ -47,6 +47,10 @@ It writes in the --out DIR:
                         float16 with dynamic loss scaling (CUDA only)
   --channels-last       model weights and views in channels_last memory format (same
                         values; faster convolutions on recent GPUs and oneDNN)
+  --cache-mb M          MiB of images kept decoded at --size for later epochs, which then
+                        decode nothing (default: a quarter of the free memory; 0: decode
+                        every epoch); images past it are decoded each time they are used.
+                        Results do not depend on it
   --resume              continue the run in DIR from its checkpoint; options left out
                         are taken from the checkpoint, options given must match it
 
@@ -78,6 +82,7 @@ export const command: Command = {
       device: { type: 'string' },
       precision: { type: 'string' },
       'channels-last': { type: 'boolean' },
+      'cache-mb': { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -127,6 +132,7 @@ export const command: Command = {
       device: values.device ?? 'cpu',
       precision: precisionFlag(values.precision, values.device ?? 'cpu'),
       channelsLast: values['channels-last'] === true,
+      ...(values['cache-mb'] !== undefined ? { cacheMb: intFlag(values['cache-mb'], 'cache-mb', 0, 0, 2 ** 32) } : {}),
       quiet: values.quiet === true || values.json === true,
     };
     const { checkPretrainOptions } = await import('../pretrain/options.js');

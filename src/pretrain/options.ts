@@ -33,6 +33,8 @@ export interface PretrainOptions {
   channelsLast?: boolean;
   /** No progress bar. */
   quiet?: boolean;
+  /** MiB of decoded images kept for later epochs (default: a quarter of the free memory); results do not depend on it. */
+  cacheMb?: number;
 }
 
 function usage(message: string): SpotdiffError {
@@ -52,6 +54,7 @@ export function checkPretrainOptions(o: PretrainOptions): { arch: ResNetArch; sp
   if (!Number.isInteger(size) || size < 32) throw usage(`size must be an integer ≥ 32, got ${size}`);
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw usage(`seed must be an integer ≥ 0, got ${seed}`);
+  if (o.cacheMb !== undefined && !(Number.isSafeInteger(o.cacheMb) && o.cacheMb >= 0 && o.cacheMb <= 2 ** 32)) throw usage(`cache size must be a whole number of MiB in [0, 2^32], got ${o.cacheMb}`);
   let spd: SpdConfig;
   try {
     spd = resolveSpdConfig(o.method, o.spd);

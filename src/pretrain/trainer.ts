@@ -21,6 +21,7 @@ import { loadCheckpoint, readCheckpointMeta, saveCheckpoint, type CheckpointWrit
 import { LOG_FILE, StepLog, type StepRecord } from './log.js';
 import { BACKBONE_FILE, exportBackbone } from './export.js';
 import { scheduledLr } from './schedule.js';
+import { BatchFeed, defaultCacheBytes } from './batch-feed.js';
 import { applyMemoryFormat, lossAt, runPrecision } from './precision.js';
 
 export { checkPretrainOptions, type PretrainOptions } from './options.js';
@@ -181,6 +182,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
   T.setDefaultDevice(device);
   let method: PretrainMethod | null = null;
   let optimizer: SGD | null = null;
+  let feed: BatchFeed | null = null;
   try {
     T.manualSeed(config.seed);
     method = (hooks.createMethod ?? defaultFactory)({ method: config.method, arch, spd, viewSize: config.size, numClasses: supervised ? data.classes.length : null });
@@ -214,7 +216,9 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       shuffle: true,
       seed: config.seed,
       dropLast: true,
+      cacheBytes: options.cacheMb !== undefined ? options.cacheMb * 2 ** 20 : defaultCacheBytes(),
     });
+    feed = new BatchFeed(loader, device, supervised ? data.classOf : null);
     const progress = new Progress({ total: totalSteps - step, label: `${config.method} ${config.backbone}`, unit: 'step', enabled: options.quiet !== true && step < totalSteps });
     let lastEpochLoss: number | null = null;
     let epochsDone = startEpoch;
@@ -225,17 +229,13 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       method.module.train();
       let lossSum = 0;
       let stepsInEpoch = 0;
-      for await (const batch of loader.epoch(epoch)) {
+      for await (const { batch, images, labels } of feed.epoch(epoch)) {
         const lr = scheduledLr(config, step);
         optimizer.paramGroups.forEach((g, i) => (g.lr = fixed[i] ? config.lr : lr));
         const rng = Random.derive(config.seed, 'pretrain', epoch, step);
         const m = method;
         const opt = optimizer;
         const losses = T.tidy(() => {
-          const images = T.tensor(batch.images, [...batch.shape], { device });
-          const labels = supervised
-            ? T.tensor(BigInt64Array.from(batch.samples, (s) => BigInt(data.classOf.get(s.object) as number)), [batch.samples.length], { dtype: 'int64', device })
-            : null;
           opt.zeroGrad();
           const loss = lossAt(m, m.makeViews(images, labels, rng), precision);
           scaler.scale(loss.total).backward();
@@ -298,6 +298,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
   } finally {
     optimizer?.dispose();
     method?.module.dispose();
+    feed?.dispose();
     T.setDefaultDevice(previousDevice);
   }
 }
