@@ -38,6 +38,9 @@ SPOTDIFF_OP(interpolate_nearest) { return a.out(at::upsample_nearest2d(a.tensor(
 SPOTDIFF_OP(interpolate_bicubic) {
   return a.out(at::upsample_bicubic2d(a.tensor(0), a.ints(1), a.flag(2), a.optF64(3), a.optF64(4)));
 }
+// grid_sample(x [N,C,H,W], grid [N,Ho,Wo,2], mode 0 bilinear|1 nearest|2 bicubic, padding 0 zeros|1 border|2 reflection,
+// align_corners): F.grid_sample; grid holds (x, y) in [-1, 1] per output pixel.
+SPOTDIFF_OP(grid_sample) { return a.out(at::grid_sampler(a.tensor(0), a.tensor(1), a.i64(2), a.i64(3), a.flag(4))); }
 // pad(x, pads, mode "constant"|"reflect"|"replicate"|"circular", value)
 SPOTDIFF_OP(pad) { return a.out(at::pad(a.tensor(0), a.ints(1), a.str(2), a.optF64(3))); }
 SPOTDIFF_OP(softmax) { return a.out(at::softmax(a.tensor(0), a.i64(1))); }

@@ -124,6 +124,30 @@ export function interpolate(x: Tensor, size: IntOrPair | InterpolateScale, mode:
   return op(mode === 'bilinear' ? 'interpolate_bilinear' : 'interpolate_bicubic', x, s, alignCorners, scales[0], scales[1]);
 }
 
+export type GridSampleMode = 'bilinear' | 'nearest' | 'bicubic';
+export type GridSamplePadding = 'zeros' | 'border' | 'reflection';
+const GRID_MODES: readonly GridSampleMode[] = ['bilinear', 'nearest', 'bicubic'];
+const GRID_PADDINGS: readonly GridSamplePadding[] = ['zeros', 'border', 'reflection'];
+
+/**
+ * Samples x [N,C,H,W] at the points of grid [N,Ho,Wo,2] (torch.nn.functional.grid_sample):
+ * grid[..., 0] is x and grid[..., 1] is y, both normalised to [-1, 1] over the input's width and
+ * height (with alignCorners false, -1 and 1 are the outer edges of the edge pixels, so pixel i's
+ * centre is at (2i + 1)/size − 1). Output [N,C,Ho,Wo]; grid has x's dtype and device.
+ */
+export function gridSample(x: Tensor, grid: Tensor, mode: GridSampleMode = 'bilinear', padding: GridSamplePadding = 'zeros', alignCorners = false): Tensor {
+  checkRank('gridSample', x, [4]);
+  checkRank('gridSample', grid, [4], 'grid');
+  checkFloat('gridSample', x);
+  if (grid.shape[0] !== x.shape[0] || grid.shape[3] !== 2) {
+    throw new SpotdiffError('ERR_SHAPE', `gridSample: grid must be [${x.shape[0]}, Ho, Wo, 2] for input [${x.shape.join(', ')}], got [${grid.shape.join(', ')}]`);
+  }
+  if (!GRID_MODES.includes(mode) || !GRID_PADDINGS.includes(padding)) {
+    throw new SpotdiffError('ERR_BAD_INPUT', `gridSample: mode must be one of ${GRID_MODES.join(', ')} and padding one of ${GRID_PADDINGS.join(', ')}, got ${mode}, ${padding}`);
+  }
+  return op('grid_sample', x, grid, GRID_MODES.indexOf(mode), GRID_PADDINGS.indexOf(padding), alignCorners);
+}
+
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 /** pads = [left, right, top, bottom, ...] from the last dim backwards, as torch's F.pad. */
 export const pad = (x: Tensor, pads: readonly number[], mode: PadMode = 'constant', value = 0): Tensor =>
