@@ -90,11 +90,12 @@ export function applyGlobalAugment(images: T.Tensor, params: readonly GlobalAugm
   const out = size ?? [images.shape[2] as number, images.shape[3] as number];
   if (!out.every((s) => Number.isInteger(s) && s > 0)) throw new SpotdiffError('ERR_BAD_INPUT', `globalAugment: output size must be positive integers, got [${out.join(', ')}]`);
   return T.tidy(() => {
-    let x = resizedCrops(images, params.map((p) => p.crop), out);
+    // The flip is taken with the crop: jitter, grayscale and the symmetric blur with mirrored
+    // borders commute with mirroring, so flipping first is the same image (to float rounding).
+    let x = resizedCrops(images, params.map((p) => p.crop), out, params.map((p) => p.flip));
     if (params.some((p) => p.jitter !== null)) x = applyColorJitter(x, params.map((p) => p.jitter));
     if (params.some((p) => p.grayscale)) x = T.where(boolMask(params.map((p) => p.grayscale), x.device), rgbToGrayscale(x, 3), x);
     if (params.some((p) => p.blurSigma !== null)) x = gaussianBlurImages(x, params.map((p) => p.blurSigma));
-    if (params.some((p) => p.flip)) x = T.where(boolMask(params.map((p) => p.flip), x.device), T.flip(x, [3]), x);
     return x;
   });
 }

@@ -31,10 +31,10 @@ export function checkPretrainImages(method: string, images: T.Tensor): void {
   }
 }
 
-/** Resizes whole images to size × size (bilinear, as the views' crops are resampled). */
+/** Resizes whole images to size × size (bilinear, align_corners=False, as the views' crops are resampled): one call for the batch. */
 export function resizeImages(images: T.Tensor, size: number): T.Tensor {
-  const [n, h, w] = [images.shape[0] as number, images.shape[2] as number, images.shape[3] as number];
-  return T.tidy(() => T.clone(A.resizedCrops(images, Array.from({ length: n }, () => ({ top: 0, left: 0, height: h, width: w })), [size, size])));
+  const [h, w] = [images.shape[2] as number, images.shape[3] as number];
+  return T.tidy(() => (h === size && w === size ? T.clone(images) : T.interpolate(images, [size, size], 'bilinear', false)));
 }
 
 /**

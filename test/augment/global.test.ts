@@ -86,8 +86,9 @@ test('flip flips: a full-image crop with only the flip is the mirror image, with
   const plain = { crop: full, jitter: null, grayscale: false, blurSigma: null };
   const out = applyGlobalAugment(images, [{ ...plain, flip: true }, { ...plain, flip: false }, { ...plain, flip: true }]);
   const flipped = T.flip(images, [3]);
+  // Crop and flip are one grid_sample: its float32 sampling points sit within ~1e-7 px of the pixel centres.
   for (const [n, f] of [[0, true], [1, false], [2, true]] as const) {
-    assert.deepEqual(T.narrow(out, 0, n, 1).toFloat32(), T.narrow(f ? flipped : images, 0, n, 1).toFloat32());
+    assert.ok(maxAbsDiff(T.narrow(out, 0, n, 1).toFloat32(), T.narrow(f ? flipped : images, 0, n, 1).toFloat32()) <= 1e-5);
   }
 });
 
