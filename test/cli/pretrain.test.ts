@@ -31,7 +31,7 @@ test('spotdiff --help lists pretrain; usage errors exit 2 before any work', asyn
     [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '0x40', '--out', join(dir, 'o')], /--batch-size must be an integer >= 2 and <= 4096, got "0x40"/],
     [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--size', '1000000', '--out', join(dir, 'o')], /--size must be an integer >= 32 and <= 4096/],
     [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--lr', '0', '--out', join(dir, 'o')], /--lr must be a number > 0/],
-    [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--cache-mb', '-1', '--out', join(dir, 'o')], /--cache-mb must be an integer >= 0/],
+    [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--cache-mb=1.5', '--out', join(dir, 'o')], /--cache-mb must be an integer >= 0 and <= 4294967296, got "1.5"/],
   ];
   for (const [args, pattern] of cases) {
     const r = await runCli(['pretrain', ...args]);
