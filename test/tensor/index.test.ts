@@ -8,7 +8,7 @@ import { repoRoot } from '../helpers/tmp.js';
 // Every op wrapper of the public surface is exercised by its family's test file (parity with
 // PyTorch, gradients, errors), so a new op cannot arrive untested. The optimiser steps are
 // proven through src/nn/optim's tests against torch.optim.
-const families = ['creation', 'random', 'pointwise', 'reduce', 'shape', 'nn', 'loss', 'linalg', 'inplace'];
+const families = ['creation', 'random', 'pointwise', 'reduce', 'shape', 'nn', 'loss', 'linalg', 'inplace', 'memory-format'];
 
 test('every exported op wrapper is used by its family test (test/tensor/ops/<family>.test.ts)', () => {
   const shared = readFileSync(join(repoRoot, 'test/tensor/tensor.test.ts'), 'utf8');
