@@ -95,17 +95,46 @@ function checkBoxes(boxes: readonly Box[], height: number, width: number): void 
 /**
  * Crops each image to its box and resizes it to size [h, w] by bilinear interpolation
  * (align_corners=False, no antialiasing: torchvision's resized_crop on tensors), then mirrors
- * the images whose `flips` entry is true. The whole batch is one grid_sample: each output
- * pixel's sampling point is where interpolate on the cropped image would read it (clamped to
- * the crop, see axisGrid), so the result equals crop-then-interpolate per image up to float32
- * rounding of the sampling points (below 1e-5 of a pixel for images up to ~256 px).
+ * the images whose `flips` entry is true. On CUDA the whole batch is one grid_sample
+ * (resizedCropsBatched); on the CPU, libtorch's separable interpolate per image is about 3×
+ * faster than its grid_sample, so the CPU keeps that loop (resizedCropsPerImage). Both give the
+ * same images to float32 rounding of the sampling points.
  */
 export function resizedCrops(images: T.Tensor, boxes: readonly Box[], size: readonly [number, number], flips?: readonly boolean[]): T.Tensor {
+  return images.device === 'cpu' ? resizedCropsPerImage(images, boxes, size, flips) : resizedCropsBatched(images, boxes, size, flips);
+}
+
+function checkCropArgs(images: T.Tensor, boxes: readonly Box[], flips: readonly boolean[] | undefined): void {
   checkImages('resizedCrops', images);
   checkPerImage('resizedCrops', 'crop boxes', boxes.length, images);
   if (flips !== undefined) checkPerImage('resizedCrops', 'flips', flips.length, images);
+  checkBoxes(boxes, images.shape[2] as number, images.shape[3] as number);
+}
+
+/** resizedCrops one image at a time: narrow to the box, interpolate, flip. */
+export function resizedCropsPerImage(images: T.Tensor, boxes: readonly Box[], size: readonly [number, number], flips?: readonly boolean[]): T.Tensor {
+  checkCropArgs(images, boxes, flips);
+  return T.tidy(() =>
+    T.cat(
+      boxes.map((b, n) => {
+        const crop = T.narrow(T.narrow(T.narrow(images, 0, n, 1), 2, b.top, b.height), 3, b.left, b.width);
+        const resized = b.height === size[0] && b.width === size[1] ? crop : T.interpolate(crop, [size[0], size[1]], 'bilinear', false);
+        return flips?.[n] ? T.flip(resized, [3]) : resized;
+      }),
+      0,
+    ),
+  );
+}
+
+/**
+ * resizedCrops as one grid_sample over the batch: each output pixel's sampling point is where
+ * interpolate on the cropped image reads it (clamped to the crop, see axisGrid). float32
+ * sampling points sit within ~ulp(size)/2 of interpolate's (4e-6 px up to 128 px, 8e-6 px up
+ * to 256 px), so the images agree to that times the difference between neighbouring pixels.
+ */
+export function resizedCropsBatched(images: T.Tensor, boxes: readonly Box[], size: readonly [number, number], flips?: readonly boolean[]): T.Tensor {
+  checkCropArgs(images, boxes, flips);
   const [n, height, width] = [images.shape[0] as number, images.shape[2] as number, images.shape[3] as number];
-  checkBoxes(boxes, height, width);
   const [outH, outW] = size;
   const xs = axisGrid(boxes.map((b) => b.left), boxes.map((b) => b.width), outW, width, flips ?? null);
   const ys = axisGrid(boxes.map((b) => b.top), boxes.map((b) => b.height), outH, height, null);
