@@ -126,6 +126,22 @@ test('creation refuses bad input with a SpotdiffError', () => {
   });
 });
 
+test('pinMemory gives a page-locked copy with the same values where CUDA is, and a coded error where it is not', () => {
+  T.tidy(() => {
+    const a = T.tensor([1, 2, 3, 4], [2, 2]);
+    assert.equal(T.isPinned(a), false);
+    if (T.cudaAvailable()) {
+      const pinned = T.pinMemory(a);
+      assert.equal(T.isPinned(pinned), true);
+      assert.deepEqual([...pinned.data()], [1, 2, 3, 4]);
+      assert.deepEqual([...T.toDevice(T.toDevice(pinned, 'cuda', { nonBlocking: true }), 'cpu').data()], [1, 2, 3, 4]);
+    } else {
+      // Page-locked memory is CUDA's allocator: without it libtorch refuses, and the process lives on.
+      assert.throws(() => T.pinMemory(a), (e: unknown) => isSpotdiffError(e, 'ERR_TORCH') && /pin_memory/.test(e.message));
+    }
+  });
+});
+
 test('a Uint8ClampedArray reads as uint8', () => {
   T.tidy(() => {
     const t = T.tensor(Uint8ClampedArray.of(0, 128, 255) as unknown as Uint8Array);
