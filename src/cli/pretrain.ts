@@ -130,7 +130,7 @@ export const command: Command = {
       out: values.out,
       resume,
       device: values.device ?? 'cpu',
-      precision: precisionFlag(values.precision, values.device ?? 'cpu'),
+      precision: precisionFlag(values.precision ?? saved?.precision, values.device ?? 'cpu'),
       channelsLast: values['channels-last'] === true,
       ...(values['cache-mb'] !== undefined ? { cacheMb: intFlag(values['cache-mb'], 'cache-mb', 0, 0, 2 ** 32) } : {}),
       quiet: values.quiet === true || values.json === true,

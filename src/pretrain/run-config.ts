@@ -1,6 +1,7 @@
 import type { ResNetArch } from '../models/backbone-names.js';
 import { SpotdiffError } from '../util/errors.js';
 import type { PretrainMethodName, SpdConfig } from './method.js';
+import type { Precision } from '../tensor/autocast.js';
 
 /**
  * Everything that decides a pre-training run's numbers. A checkpoint records it, and a run is
@@ -30,13 +31,19 @@ export interface PretrainConfig {
   /** Images are resized to size×size. */
   size: number;
   seed: number;
+  /**
+   * The autocast precision of the forward and loss. It changes the numbers, so a resume keeps
+   * it; a checkpoint written before this field was recorded ran fp32.
+   */
+  precision: Precision;
   /** Images used per epoch and steps per epoch (a changed data folder changes these). */
   images: number;
   stepsPerEpoch: number;
 }
 
 /** The fields in which two configs differ, each as "name: saved → now". */
-export function configDifferences(saved: PretrainConfig, now: PretrainConfig): string[] {
+export function configDifferences(savedAsWritten: PretrainConfig, now: PretrainConfig): string[] {
+  const saved: PretrainConfig = { ...savedAsWritten, precision: savedAsWritten.precision ?? 'fp32' };
   const out: string[] = [];
   const keys = new Set([...Object.keys(saved), ...Object.keys(now)]) as Set<keyof PretrainConfig>;
   for (const k of keys) {

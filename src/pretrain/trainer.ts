@@ -171,6 +171,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
     warmupEpochs: options.warmupEpochs ?? 0,
     size: options.size ?? 224,
     seed: options.seed ?? 0,
+    precision: options.precision ?? 'fp32',
     images: data.samples.length,
     stepsPerEpoch,
   };

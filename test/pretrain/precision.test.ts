@@ -62,6 +62,13 @@ test('bf16 autocast pre-training runs on CPU; its loss stays within 0.01 of fp32
   assert.equal(T.autocastState('cpu').enabled, false);
 });
 
+test('a resume keeps the run\'s precision: another one is refused, naming it', async () => {
+  await assert.rejects(
+    trainPretrain(options('bf16', { precision: 'fp32', resume: true, epochs: 3 }), { createMethod: small }),
+    (e) => isSpotdiffError(e, 'ERR_BAD_CHECKPOINT') && /precision: "bf16" in the checkpoint, "fp32" now/.test(e.message),
+  );
+});
+
 test('channels_last pre-training gives the contiguous losses within float tolerance', async () => {
   const cl = await stepLosses('channels-last', { channelsLast: true });
   // Step 1: the same sums in another order (measured < 1e-5); 4 steps: measured 1.6e-4 (random init amplifies rounding).
