@@ -5,11 +5,14 @@
 // passes, backward, SGD). The target ratio (≤ 1.15) is on the step; images/s counts the batch's
 // images per whole step (views + optimisation). Each side runs in its own process.
 //
+// --precision bf16 runs the forward and loss of both sides under autocast (libtorch's; PyTorch's
+// torch.autocast), --channels-last lays both models and views out NHWC; fp32 is the reference.
+//
 // --views-only times making the views alone, on spotdiff only (no step, no PyTorch): the figure to
 // follow when the augmentations change; --baseline FILE (an earlier run's --json output) prints
 // each figure's ratio to that run's.
 //
-// usage: node dist/bench/simsiam-spd.js [--steps 3] [--warmup 1] [--threads 2] [--batch 32] [--size 224] [--views-only] [--baseline FILE] [--json]
+// usage: node dist/bench/simsiam-spd.js [--steps 3] [--warmup 1] [--threads 2] [--batch 32] [--size 224] [--precision fp32|bf16] [--channels-last] [--views-only] [--baseline FILE] [--json]
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
@@ -41,6 +44,8 @@ const { values: opts } = parseArgs({
     json: { type: 'boolean', default: false },
     'views-only': { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    precision: { type: 'string', default: 'fp32' },
+    'channels-last': { type: 'boolean', default: false },
   },
 });
 const steps = Number(opts.steps);
@@ -49,16 +54,22 @@ const threads = Number(opts.threads);
 const batch = Number(opts.batch);
 const size = Number(opts.size);
 const viewsOnly = opts['views-only'];
+const precision = opts.precision as 'fp32' | 'bf16';
+if (precision !== 'fp32' && precision !== 'bf16') throw new Error(`--precision takes fp32 or bf16 (fp16 needs CUDA), got ${opts.precision}`);
+const channelsLast = opts['channels-last'];
 
 async function measure(): Promise<Measurement> {
   const T = await import('../src/tensor/index.js');
   const { SGD } = await import('../src/nn/index.js');
   const { createPretrainMethod, scaledLr, METHOD_DEFAULTS } = await import('../src/pretrain/create.js');
   const { Random } = await import('../src/util/random.js');
+  const { runPrecision, applyMemoryFormat, lossAt } = await import('../src/pretrain/precision.js');
   T.setNumThreads(threads);
   T.manualSeed(0);
   const method = createPretrainMethod({ method: 'simsiam', arch: 'resnet18', viewSize: size, spd: { eta: 0.1 } });
   method.module.train();
+  const run = runPrecision({ precision, channelsLast }, 'cpu');
+  applyMemoryFormat(method.module, run);
   const d = METHOD_DEFAULTS.simsiam;
   const opt = new SGD(
     method.parameterGroups().map((g) => ({ params: g.params })),
@@ -90,7 +101,7 @@ async function measure(): Promise<Measurement> {
         return;
       }
       opt.zeroGrad();
-      const loss = method.loss(views);
+      const loss = lossAt(method, views, run);
       loss.total.backward();
       opt.step();
       method.afterStep();
@@ -123,7 +134,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await measure()) + '\n');
     return;
   }
-  const common = ['--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batch), '--size', String(size)];
+  const common = ['--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batch), '--size', String(size), '--precision', precision, ...(channelsLast ? ['--channels-last'] : [])];
   if (viewsOnly) return reportViews(common);
   const loadBefore = loadavg()[0] as number;
   const ts = runMeasurement<Measurement>(process.execPath, [fileURLToPath(import.meta.url), '--child', ...common], threads);
@@ -131,14 +142,14 @@ async function main(): Promise<void> {
   const load = { before: loadBefore, after: loadavg()[0] as number };
   const ips = (m: Measurement): number => (1000 * batch) / (m.views_ms + m.step_ms);
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ config: { batch, size, threads, steps, warmup }, load_average: load, spotdiff: ts, pytorch: py }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ config: { batch, size, threads, steps, warmup, precision, channelsLast }, load_average: load, spotdiff: ts, pytorch: py }, null, 2) + '\n');
     return;
   }
   const row = (label: string, a: number, b: number, target = ''): string =>
     `${label.padEnd(24)}${a.toFixed(1).padStart(9)}  ${b.toFixed(1).padStart(10)}    ${(a / b).toFixed(3)}${target}`;
   process.stdout.write(
     [
-      `SimSiam + SPD (η 0.1), ResNet-18, batch ${batch}, ${size} px, ${threads} threads; median of ${steps} steps after ${warmup} warm-up`,
+      `SimSiam + SPD (η 0.1), ResNet-18, batch ${batch}, ${size} px, ${precision}${channelsLast ? ' channels_last' : ''}, ${threads} threads; median of ${steps} steps after ${warmup} warm-up`,
       `load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after (${availableParallelism()} cores): above the core count, other work shares the CPUs`,
       `                          spotdiff     PyTorch    ratio (target)`,
       row('optimisation step ms', ts.step_ms, py.step_ms, ' (≤ 1.15)'),

@@ -7,7 +7,11 @@ anchor, its weak view and its SmoothBlend-perturbed weak view.
 Views are made per image with torchvision's transforms in this process (what one DataLoader
 worker does); their time is reported apart from the optimisation step's.
 
+With --precision bf16 the forward and loss run under torch.autocast("cpu", torch.bfloat16);
+--channels-last lays the models and views out NHWC.
+
 usage: python3 simsiam_spd.py [--steps 3] [--warmup 1] [--batch 32] [--size 224] [--threads 2]
+                              [--precision fp32|bf16] [--channels-last]
 Prints one JSON object on stdout.
 """
 import argparse
@@ -98,7 +102,10 @@ def main():
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--eta", type=float, default=0.1)
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    p.add_argument("--channels-last", action="store_true")
     a = p.parse_args()
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -106,6 +113,7 @@ def main():
     model, predictor = build()
     model.train()
     predictor.train()
+    model = model.to(memory_format=fmt)
     lr = 0.05 * a.batch / 256
     opt = torch.optim.SGD([{"params": model.parameters()}, {"params": predictor.parameters()}],
                           lr=lr, momentum=0.9, weight_decay=1e-4)
@@ -117,12 +125,14 @@ def main():
         t0, c0 = time.perf_counter(), time.process_time()
         x1, x2, anchor, pos, neg = make_views(images, a.size, strong, weak, normalize)
         t1, c1 = time.perf_counter(), time.process_time()
-        z1, z2 = model(x1), model(x2)
-        p1, p2 = predictor(z1), predictor(z2)
-        base = -0.5 * (F.cosine_similarity(p1, z2.detach()).mean() + F.cosine_similarity(p2, z1.detach()).mean())
-        z, zp, zn = model(anchor), model(pos), model(neg)
-        spd = F.cosine_similarity(z, zn).mean() - F.cosine_similarity(z, zp).mean()
-        loss = base + a.eta * spd
+        x1, x2, anchor, pos, neg = [v.contiguous(memory_format=fmt) for v in (x1, x2, anchor, pos, neg)]
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16"):
+            z1, z2 = model(x1), model(x2)
+            p1, p2 = predictor(z1), predictor(z2)
+            base = -0.5 * (F.cosine_similarity(p1, z2.detach()).mean() + F.cosine_similarity(p2, z1.detach()).mean())
+            z, zp, zn = model(anchor), model(pos), model(neg)
+            spd = F.cosine_similarity(z, zn).mean() - F.cosine_similarity(z, zp).mean()
+            loss = base + a.eta * spd
         opt.zero_grad()
         loss.backward()
         opt.step()
