@@ -3,9 +3,14 @@
 // a 128-d random projection. Prints the projection and selection times.
 // Options (env): CORESET_IMAGES (200), CORESET_BLOCK_ROWS (2048), CORESET_EAGER_STEPS (0: if > 0,
 // also times that many steps of the official eager loop and extrapolates it), CORESET_SKIP_LAZY (0).
+// --device cpu|cuda (default cpu): where the bank lives and the selection runs.
+import { parseArgs } from 'node:util';
 import * as T from '../src/tensor/index.js';
+import { benchDevice, useDevice, waitForDevice } from './lib/device.js';
 import { coresetProjection, coresetSize, coresetStartIndices, greedyCoreset } from '../src/detect/patchcore/coreset.js';
 
+const device = benchDevice(parseArgs({ options: { device: { type: 'string' } } }).values.device);
+useDevice(device);
 const images = Number(process.env.CORESET_IMAGES ?? 200);
 const blockRows = Number(process.env.CORESET_BLOCK_ROWS ?? 2048);
 const eagerSteps = Number(process.env.CORESET_EAGER_STEPS ?? 0);
@@ -21,6 +26,7 @@ const bank = T.keep(T.randn([n, dim]));
 const t0 = performance.now();
 const projection = coresetProjection(dim, 128, 0);
 const points = T.keep(T.mm(bank, projection));
+waitForDevice(device);
 const t1 = performance.now();
 const cpu1 = process.cpuUsage();
 let last = 0;
@@ -39,7 +45,7 @@ const indices = skipLazy ? Int32Array.of(0) : greedyCoreset(points, {
 const t2 = performance.now();
 const cpu = process.cpuUsage(cpu1);
 const load = (await import('node:os')).loadavg()[0]!;
-console.log(`engine: libtorch ${T.engineInfo().torchVersion}, ${T.getNumThreads()} threads, device cpu`);
+console.log(`engine: libtorch ${T.engineInfo().torchVersion}, ${T.getNumThreads()} threads, device ${device}`);
 console.log(`bank: ${n} patches × ${dim} (${images} images × 28×28), keep 10% = ${count}`);
 console.log(`projection to 128-d: ${((t1 - t0) / 1000).toFixed(2)} s`);
 console.log(`greedy coreset selection (lazy blocks of ${blockRows} rows): ${((t2 - t1) / 1000).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (${indices.length} picks, ${(((t2 - t1) / count) * 1000).toFixed(0)} µs per pick)`);

@@ -10,8 +10,12 @@
 // (its peak RSS is the pipeline's). Prints wall times, peak memory, the ratio spotdiff/PyTorch
 // and where the time goes.
 //
+// --device cuda runs both sides' backbone and detector math on the GPU (spotdiff: the engine's
+// default device, so the fitters follow their features there; each batch's scores are read back,
+// which waits for the device). Decoding stays on the CPU on both sides.
+//
 // usage: node dist/bench/detect-pipeline.js [--small] [--methods patchcore,padim] [--threads 2]
-//        [--batch 8] [--size 256] [--data DIR (reuse a dataset made by an earlier run)]
+//        [--batch 8] [--size 256] [--device cpu|cuda] [--data DIR (reuse a dataset made by an earlier run)]
 //        [--only spotdiff|pytorch (one side, e.g. to re-time it on a quieter machine)] [--json]
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -19,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { referencePython, repoRoot, runMeasurement } from './lib/measure.js';
+import { benchDevice, useDevice, waitForDevice } from './lib/device.js';
 
 type Method = 'patchcore' | 'padim';
 interface Lists {
@@ -54,6 +59,7 @@ const { values: opts } = parseArgs({
     threads: { type: 'string', default: '2' },
     batch: { type: 'string', default: '8' },
     size: { type: 'string', default: '256' },
+    device: { type: 'string', default: 'cpu' },
     data: { type: 'string' },
     only: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -62,6 +68,7 @@ const { values: opts } = parseArgs({
 const threads = Number(opts.threads);
 const batch = Number(opts.batch);
 const size = Number(opts.size);
+const device = benchDevice(opts.device);
 
 /** The spotdiff side, in this (child) process: the library parts `spotdiff fit` / `eval` use. */
 async function measure(method: Method, lists: Lists, weights: string): Promise<Measurement> {
@@ -72,6 +79,7 @@ async function measure(method: Method, lists: Lists, weights: string): Promise<M
   const { PadimFitter, padimEmbedding } = await import('../src/detect/padim/index.js');
   const { anomalyMaps } = await import('../src/detect/common/anomaly-map.js');
   T.setNumThreads(threads);
+  useDevice(device);
   const stages: Record<string, number> = {};
   const add = (name: string, t0: number): void => {
     stages[name] = (stages[name] ?? 0) + (performance.now() - t0) / 1000;
@@ -107,17 +115,21 @@ async function measure(method: Method, lists: Lists, weights: string): Promise<M
   for await (const b of images(lists.train.map((image) => ({ image, label: 0 })))) {
     let t = performance.now();
     const features = batchFeatures(backbone, b.images, b.shape, layers);
+    waitForDevice(device);
     add('backbone', t);
     t = performance.now();
     fitter.add(features);
+    waitForDevice(device);
     add('embed', t);
     disposeFeatures(features);
   }
   let t = performance.now();
   const model = fitter.finish();
+  waitForDevice(device);
   add(method === 'patchcore' ? 'coreset' : 'statistics', t);
   const embedding = (features: FeatureMaps): unknown =>
     model instanceof PatchcoreModel ? patchcoreEmbedding(features, model.config).embedding : padimEmbedding(features, model.config.layers, model.channelIndex, model.config.fitted!);
+  waitForDevice(device);
   const fitS = (performance.now() - fitStart) / 1000;
 
   // Scoring runs as `spotdiff eval` does (one scoreTensors call per batch); its embedding and
@@ -128,6 +140,7 @@ async function measure(method: Method, lists: Lists, weights: string): Promise<M
   for await (const b of images(lists.test)) {
     t = performance.now();
     const features = batchFeatures(backbone, b.images, b.shape, layers);
+    waitForDevice(device);
     add('backbone', t);
     t = performance.now();
     const s = model.scoreTensors(features);
@@ -138,6 +151,7 @@ async function measure(method: Method, lists: Lists, weights: string): Promise<M
     T.tidy(() => {
       embedding(features);
     });
+    waitForDevice(device);
     const embed = (performance.now() - t) / 1000;
     t = performance.now();
     T.tidy(() => anomalyMaps(s.patchScores, [size, size], model.config.map).toFloat32());
@@ -219,6 +233,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await measure(opts.child as Method, lists, opts.weights!)) + '\n');
     return;
   }
+  useDevice(device);
   const methods = opts.methods!.split(',').map((m) => m.trim()) as Method[];
   for (const m of methods) if (m !== 'patchcore' && m !== 'padim') throw new Error(`unknown method ${m}`);
   const [train, testNormal, testAnomalous] = opts.small ? [20, 5, 5] : [200, 50, 50];
@@ -238,21 +253,21 @@ async function main(): Promise<void> {
       runMeasurement<Measurement>(referencePython, [reference, 'save-weights', '--arch', ARCH[method], '--out', weights], threads, true);
       const self = fileURLToPath(import.meta.url);
       process.stderr.write(`${method}: spotdiff...\n`);
-      const ts = opts.only === 'pytorch' ? skipped(method) : runMeasurement<Measurement>(process.execPath, [self, '--child', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size)], threads, true);
+      const ts = opts.only === 'pytorch' ? skipped(method) : runMeasurement<Measurement>(process.execPath, [self, '--child', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size), '--device', device], threads, true);
       process.stderr.write(`${method}: PyTorch...\n`);
-      const py = opts.only === 'spotdiff' ? skipped(method) : runMeasurement<Measurement>(referencePython, [reference, 'run', '--method', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size)], threads, true);
+      const py = opts.only === 'spotdiff' ? skipped(method) : runMeasurement<Measurement>(referencePython, [reference, 'run', '--method', method, '--lists', listsPath, '--weights', weights, '--threads', String(threads), '--batch', String(batch), '--size', String(size), '--device', device], threads, true);
       results[method] = { ts, py };
     }
     const load = { before: loadBefore, after: loadavg()[0] as number };
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ config: { train, test: lists.test.length, size, threads, batch }, load_average: load, results }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ config: { train, test: lists.test.length, size, threads, batch, device }, load_average: load, results }, null, 2) + '\n');
       return;
     }
     const f = (v: number | undefined, d = 1): string => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d)).padStart(10);
     const row = (label: string, a: number | undefined, b: number | undefined): string =>
       `  ${label.padEnd(28)}${f(a)}${f(b)}${a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2).padStart(9) : ''}`;
     const lines = [
-      `1-class detection, ${train} train + ${lists.test.length} test images (${testAnomalous} anomalous) at ${size} px, batch ${batch}, ${threads} threads, random-init backbone (same weights both sides)`,
+      `1-class detection, ${train} train + ${lists.test.length} test images (${testAnomalous} anomalous) at ${size} px, batch ${batch}, ${device}, ${threads} threads, random-init backbone (same weights both sides)`,
       `load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after (${availableParallelism()} cores): above the core count, other work shares the CPUs`,
     ];
     for (const method of methods) {

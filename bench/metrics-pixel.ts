@@ -10,7 +10,9 @@
 //              space limit, to find where it runs out of memory
 //
 // usage: node dist/bench/metrics-pixel.js [--maps 200] [--size 512] [--stream-maps 200,1600]
-//        [--sklearn-maps 400,800,1200,1600] [--limit-gb 14] [--aupro] [--json]
+//        [--sklearn-maps 400,800,1200,1600] [--limit-gb 14] [--aupro] [--device cpu] [--json]
+// Both sides run on the CPU only (spotdiff's pixel metrics are JavaScript, scikit-learn has no
+// GPU path): --device cuda is refused with that reason.
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ import type { MapSource, ScoreMap } from '../src/metrics/score-map.js';
 import { npyHeader } from '../src/data/npy.js';
 import { Random } from '../src/util/random.js';
 import { referencePython as python } from './lib/measure.js';
+import { benchDevice, usageExit } from './lib/device-flag.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -35,10 +38,12 @@ const { values: args } = parseArgs({
     aupro: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     worker: { type: 'string' },
+    device: { type: 'string', default: 'cpu' },
     dir: { type: 'string' },
   },
 });
 const SIZE = Number(args.size);
+if (benchDevice(args.device) === 'cuda') usageExit('metrics-pixel has no device work: spotdiff\'s pixel metrics and scikit-learn run on the CPU only (use --device cpu)');
 const SEED = 2024;
 
 /**

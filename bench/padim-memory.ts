@@ -3,10 +3,15 @@
 // backbone. Prints the model's bytes, the analytic peak and the measured peak RSS.
 // Options (env): PADIM_GRID (64: the layer-1 grid side), PADIM_IMAGES (8), PADIM_BATCH (4),
 // PADIM_SAVE (a folder: also saves the model there as safetensors, streamed tensor by tensor,
-// and prints the RSS the save adds).
+// and prints the RSS the save adds). --device cpu|cuda (default cpu): where the features and the
+// fit live (on CUDA the peak RSS is host memory only).
+import { parseArgs } from 'node:util';
 import * as T from '../src/tensor/index.js';
+import { benchDevice, useDevice } from './lib/device.js';
 import { PadimFitter } from '../src/detect/padim/index.js';
 
+const device = benchDevice(parseArgs({ options: { device: { type: 'string' } } }).values.device);
+useDevice(device);
 const grid = Number(process.env.PADIM_GRID ?? 64);
 const images = Number(process.env.PADIM_IMAGES ?? 8);
 const batch = Number(process.env.PADIM_BATCH ?? 4);
@@ -50,7 +55,7 @@ const t3 = performance.now();
 const peakRss = Math.max(peak, process.resourceUsage().maxRSS * 1024);
 const inverse = positions * d * d * 4;
 const packed = positions * ((d * (d + 1)) / 2) * 8;
-console.log(`engine: libtorch ${T.engineInfo().torchVersion}, ${T.getNumThreads()} threads, cpu`);
+console.log(`engine: libtorch ${T.engineInfo().torchVersion}, ${T.getNumThreads()} threads, ${device}`);
 console.log(`grid ${grid}×${grid} (${positions} positions), d = ${d}, ${images} random training images`);
 console.log(`model: ${gb(model.bytes)} (inverse covariances ${gb(inverse)} float32 + mean)`);
 console.log(`running sums: packed float64 upper triangles ${gb(packed)} (full float64 would be ${gb(positions * d * d * 8)})`);

@@ -3,14 +3,17 @@
 // random data) and a forward pass (eval, no grad). Each measurement runs in its own fresh
 // process (so its peak RSS is that loop's), TS and Python in turn, the median of the timed
 // steps after warm-up quoted; ratios are TS / PyTorch (target: time ≤ 1.10, memory ≤ 1.2).
+// --device cuda runs both sides on the GPU (each step waits for the device before its timer is
+// read; see lib/device.ts); peak RSS is then host memory only.
 //
 // usage: node dist/bench/resnet18-train.js [--steps 10] [--warmup 3] [--rounds 1]
-//        [--threads 2] [--batch 8] [--size 224] [--json]
+//        [--threads 2] [--batch 8] [--size 224] [--device cpu|cuda] [--json]
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median, referencePython, repoRoot, runMeasurement } from './lib/measure.js';
+import { benchDevice, useDevice } from './lib/device.js';
 
 interface Measurement {
   engine: string;
@@ -35,6 +38,7 @@ const { values: opts } = parseArgs({
     threads: { type: 'string', default: '2' },
     batch: { type: 'string', default: '8' },
     size: { type: 'string', default: '224' },
+    device: { type: 'string', default: 'cpu' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -43,6 +47,7 @@ const warmup = Number(opts.warmup);
 const threads = Number(opts.threads);
 const batch = Number(opts.batch);
 const size = Number(opts.size);
+const device = benchDevice(opts.device);
 
 /** One measurement in this process (the child side). */
 async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
@@ -50,6 +55,7 @@ async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
   const { resnet18 } = await import('../src/models/resnet.js');
   const { SGD, crossEntropy } = await import('../src/nn/index.js');
   T.setNumThreads(threads);
+  useDevice(device);
   T.manualSeed(0);
   const model = resnet18();
   const x = T.keep(T.randn([batch, 3, size, size]));
@@ -111,7 +117,7 @@ async function measure(mode: 'train' | 'forward'): Promise<Measurement> {
 }
 
 function common(): string[] {
-  return ['--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batch), '--size', String(size)];
+  return ['--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batch), '--size', String(size), '--device', device];
 }
 
 async function main(): Promise<void> {
@@ -119,6 +125,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await measure(opts.child)) + '\n');
     return;
   }
+  useDevice(device);
   const self = fileURLToPath(import.meta.url);
   const ref = join(repoRoot, 'bench/reference/resnet18_train.py');
   const results: Record<string, Measurement[]> = { ts_train: [], py_train: [], ts_forward: [], py_forward: [] };
@@ -144,7 +151,7 @@ async function main(): Promise<void> {
   });
   const load = { before: loadBefore, after: loadavg()[0] as number };
   const summary = {
-    config: { batch, size, threads, steps, warmup, rounds: Number(opts.rounds) },
+    config: { batch, size, threads, steps, warmup, rounds: Number(opts.rounds), device },
     load_average: load,
     train: compare('train'),
     forward: compare('forward'),
@@ -157,7 +164,7 @@ async function main(): Promise<void> {
   const row = (label: string, a: number, b: number, target = ''): string =>
     `${label.padEnd(22)}${a.toFixed(1).padStart(9)}  ${b.toFixed(1).padStart(10)}    ${(a / b).toFixed(3)}${target}`;
   const lines = [
-    `ResNet-18, batch ${batch}, ${size} px, ${threads} threads; median of ${steps} steps after ${warmup} warm-up, ${opts.rounds} process(es) each`,
+    `ResNet-18, batch ${batch}, ${size} px, ${device}, ${threads} threads; median of ${steps} steps after ${warmup} warm-up, ${opts.rounds} process(es) each`,
     `load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after (${availableParallelism()} cores): above the core count, other work shares the CPUs`,
     `                      spotdiff     PyTorch    ratio (target)`,
     row('train step ms/step', summary.train.ts_ms, summary.train.py_ms, ' (≤ 1.10)'),

@@ -12,13 +12,18 @@
 // follow when the augmentations change; --baseline FILE (an earlier run's --json output) prints
 // each figure's ratio to that run's.
 //
-// usage: node dist/bench/simsiam-spd.js [--steps 3] [--warmup 1] [--threads 2] [--batch 32] [--size 224] [--precision fp32|bf16] [--channels-last] [--views-only] [--baseline FILE] [--json]
+// --device cuda runs both sides on the GPU: the images, views, models and step live there (the
+// reference still makes its views with torchvision per image, on GPU tensors); the views' timer
+// waits for the device (lib/device.ts), the step's ends with the loss's item().
+//
+// usage: node dist/bench/simsiam-spd.js [--steps 3] [--warmup 1] [--threads 2] [--batch 32] [--size 224] [--device cpu|cuda] [--precision fp32|bf16] [--channels-last] [--views-only] [--baseline FILE] [--json]
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median, referencePython, repoRoot, runMeasurement } from './lib/measure.js';
+import { benchDevice, useDevice, waitForDevice } from './lib/device.js';
 
 interface Measurement {
   engine: string;
@@ -45,6 +50,7 @@ const { values: opts } = parseArgs({
     'views-only': { type: 'boolean', default: false },
     baseline: { type: 'string' },
     precision: { type: 'string', default: 'fp32' },
+    device: { type: 'string', default: 'cpu' },
     'channels-last': { type: 'boolean', default: false },
   },
 });
@@ -57,6 +63,7 @@ const viewsOnly = opts['views-only'];
 const precision = opts.precision as 'fp32' | 'bf16';
 if (precision !== 'fp32' && precision !== 'bf16') throw new Error(`--precision takes fp32 or bf16 (fp16 needs CUDA), got ${opts.precision}`);
 const channelsLast = opts['channels-last'];
+const device = benchDevice(opts.device);
 
 async function measure(): Promise<Measurement> {
   const T = await import('../src/tensor/index.js');
@@ -65,10 +72,11 @@ async function measure(): Promise<Measurement> {
   const { Random } = await import('../src/util/random.js');
   const { runPrecision, applyMemoryFormat, lossAt } = await import('../src/pretrain/precision.js');
   T.setNumThreads(threads);
+  useDevice(device);
   T.manualSeed(0);
   const method = createPretrainMethod({ method: 'simsiam', arch: 'resnet18', viewSize: size, spd: { eta: 0.1 } });
   method.module.train();
-  const run = runPrecision({ precision, channelsLast }, 'cpu');
+  const run = runPrecision({ precision, channelsLast }, device);
   applyMemoryFormat(method.module, run);
   const d = METHOD_DEFAULTS.simsiam;
   const opt = new SGD(
@@ -91,6 +99,7 @@ async function measure(): Promise<Measurement> {
       const t0 = performance.now();
       const c0 = cpuMs();
       const views = method.makeViews(images, null, rng);
+      waitForDevice(device);
       const t1 = performance.now();
       const c1 = cpuMs();
       if (viewsOnly) {
@@ -134,7 +143,8 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await measure()) + '\n');
     return;
   }
-  const common = ['--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batch), '--size', String(size), '--precision', precision, ...(channelsLast ? ['--channels-last'] : [])];
+  const common = ['--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batch), '--size', String(size), '--precision', precision, '--device', device, ...(channelsLast ? ['--channels-last'] : [])];
+  useDevice(device);
   if (viewsOnly) return reportViews(common);
   const loadBefore = loadavg()[0] as number;
   const ts = runMeasurement<Measurement>(process.execPath, [fileURLToPath(import.meta.url), '--child', ...common], threads);
@@ -142,14 +152,14 @@ async function main(): Promise<void> {
   const load = { before: loadBefore, after: loadavg()[0] as number };
   const ips = (m: Measurement): number => (1000 * batch) / (m.views_ms + m.step_ms);
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ config: { batch, size, threads, steps, warmup, precision, channelsLast }, load_average: load, spotdiff: ts, pytorch: py }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ config: { batch, size, threads, steps, warmup, precision, channelsLast, device }, load_average: load, spotdiff: ts, pytorch: py }, null, 2) + '\n');
     return;
   }
   const row = (label: string, a: number, b: number, target = ''): string =>
     `${label.padEnd(24)}${a.toFixed(1).padStart(9)}  ${b.toFixed(1).padStart(10)}    ${(a / b).toFixed(3)}${target}`;
   process.stdout.write(
     [
-      `SimSiam + SPD (η 0.1), ResNet-18, batch ${batch}, ${size} px, ${precision}${channelsLast ? ' channels_last' : ''}, ${threads} threads; median of ${steps} steps after ${warmup} warm-up`,
+      `SimSiam + SPD (η 0.1), ResNet-18, batch ${batch}, ${size} px, ${device}, ${precision}${channelsLast ? ' channels_last' : ''}, ${threads} threads; median of ${steps} steps after ${warmup} warm-up`,
       `load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after (${availableParallelism()} cores): above the core count, other work shares the CPUs`,
       `                          spotdiff     PyTorch    ratio (target)`,
       row('optimisation step ms', ts.step_ms, py.step_ms, ' (≤ 1.15)'),
@@ -169,7 +179,7 @@ function reportViews(common: readonly string[]): void {
   const ts = runMeasurement<Measurement>(process.execPath, [fileURLToPath(import.meta.url), '--child', '--views-only', ...common], threads);
   const load = { before: loadBefore, after: loadavg()[0] as number };
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ config: { batch, size, threads, steps, warmup, viewsOnly }, load_average: load, spotdiff: ts }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ config: { batch, size, threads, steps, warmup, viewsOnly, device }, load_average: load, spotdiff: ts }, null, 2) + '\n');
     return;
   }
   const base = opts.baseline === undefined ? null : (JSON.parse(readFileSync(opts.baseline, 'utf8')) as { spotdiff: Measurement }).spotdiff;
@@ -177,7 +187,7 @@ function reportViews(common: readonly string[]): void {
     `${label.padEnd(16)}${now.toFixed(1).padStart(9)}` + (before === undefined ? '' : `  ${before.toFixed(1).padStart(9)}    ${(now / before).toFixed(3)}`);
   process.stdout.write(
     [
-      `SimSiam + SPD (η 0.1) views, batch ${batch}, ${size} px, ${threads} threads; median of ${steps} steps after ${warmup} warm-up`,
+      `SimSiam + SPD (η 0.1) views, batch ${batch}, ${size} px, ${device}, ${threads} threads; median of ${steps} steps after ${warmup} warm-up`,
       `load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after (${availableParallelism()} cores): above the core count, other work shares the CPUs`,
       `                      now` + (base ? `   baseline    ratio` : ''),
       row('views ms', ts.views_ms, base?.views_ms),

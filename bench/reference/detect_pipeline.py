@@ -6,7 +6,10 @@ timed per stage. Prints one JSON object on stdout.
 usage:
   python3 detect_pipeline.py save-weights --arch wide_resnet50_2 --out W.pth [--seed 0]
   python3 detect_pipeline.py run --method patchcore|padim --lists LISTS.json --weights W.pth
-          [--threads 2] [--size 256] [--batch 8] [--coreset-ratio 0.1]
+          [--threads 2] [--size 256] [--batch 8] [--coreset-ratio 0.1] [--device cpu|cuda]
+
+--device cuda runs the backbone and the detector math on the GPU (decoding and scipy's blur stay
+on the CPU, as in the official code); each stage's timer waits for torch.cuda.synchronize().
 
 LISTS.json: {"train": [path, ...], "test": [{"image": path, "label": 0|1}, ...]}.
 
@@ -34,27 +37,31 @@ import torchvision
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
+from bench_device import pick, sync
+
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
 
 
 class Clock:
-    """Seconds spent per stage."""
+    """Seconds spent per stage; waits for the device first."""
 
-    def __init__(self):
+    def __init__(self, device):
         self.stages = {}
+        self.device = device
 
     def add(self, name, start):
+        sync(self.device)
         self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - start
 
 
-def decode(paths, size):
+def decode(paths, size, device):
     out = []
     for p in paths:
         img = Image.open(p).convert("RGB").resize((size, size), Image.BILINEAR)
         x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)
         out.append((x - MEAN) / STD)
-    return torch.stack(out)
+    return torch.stack(out).to(device)
 
 
 def features(model, x, layers):
@@ -78,7 +85,7 @@ def batches(items, size):
 def blur_maps(patch_scores, size):
     """Patch scores [B, h, w] -> maps [B, size, size]: bilinear (align_corners=False), then
     scipy's gaussian_filter(sigma=4) per map, as the official PaDiM/PatchCore code does."""
-    up = F.interpolate(patch_scores.unsqueeze(1), size=(size, size), mode="bilinear", align_corners=False).squeeze(1).numpy()
+    up = F.interpolate(patch_scores.unsqueeze(1), size=(size, size), mode="bilinear", align_corners=False).squeeze(1).cpu().numpy()
     return np.stack([gaussian_filter(m, sigma=4) for m in up])
 
 
@@ -114,20 +121,21 @@ def greedy_coreset(points, count, seed):
     point's distance to the chosen set with one matrix-vector product."""
     g = torch.Generator().manual_seed(seed)
     n = points.shape[0]
+    device = points.device
     norms = (points * points).sum(1)
 
     def dist_to(rows):
         sq = norms.unsqueeze(1) - 2 * points @ points[rows].T + norms[rows].unsqueeze(0)
         return sq.clamp(min=0).sqrt()
 
-    starts = torch.randperm(n, generator=g)[:10]
+    starts = torch.randperm(n, generator=g)[:10].to(device)
     min_dist = dist_to(starts).mean(1)
     chosen = []
     for _ in range(count):
         i = int(torch.argmax(min_dist))
         chosen.append(i)
-        min_dist = torch.minimum(min_dist, dist_to(torch.tensor([i])).squeeze(1))
-    return torch.tensor(chosen)
+        min_dist = torch.minimum(min_dist, dist_to(torch.tensor([i], device=device)).squeeze(1))
+    return torch.tensor(chosen, device=device)
 
 
 def nearest(queries, bank, bank_norms):
@@ -143,7 +151,7 @@ def run_patchcore(a, model, lists, clock):
     bank_parts = []
     for paths in batches(lists["train"], a.batch):
         t = time.perf_counter()
-        x = decode(paths, size)
+        x = decode(paths, size, a.dev)
         clock.add("decode", t)
         t = time.perf_counter()
         with torch.no_grad():
@@ -159,7 +167,7 @@ def run_patchcore(a, model, lists, clock):
         all_patches = torch.cat(bank_parts)
         del bank_parts
         g = torch.Generator().manual_seed(0)
-        projection = torch.randn(all_patches.shape[1], 128, generator=g)
+        projection = torch.randn(all_patches.shape[1], 128, generator=g).to(a.dev)
         count = int(all_patches.shape[0] * a.coreset_ratio)
         chosen = greedy_coreset(all_patches @ projection, count, 0)
         bank = all_patches[chosen].contiguous()
@@ -167,12 +175,13 @@ def run_patchcore(a, model, lists, clock):
         del all_patches
         bank_norms = (bank * bank).sum(1)
     clock.add("coreset", t)
+    sync(a.dev)
     fit_s = time.perf_counter() - started
 
     scores = []
     for items in batches(lists["test"], a.batch):
         t = time.perf_counter()
-        x = decode([it["image"] for it in items], size)
+        x = decode([it["image"] for it in items], size, a.dev)
         clock.add("decode", t)
         t = time.perf_counter()
         with torch.no_grad():
@@ -186,8 +195,8 @@ def run_patchcore(a, model, lists, clock):
         with torch.no_grad():
             b, h, w, d = e.shape
             q = e.reshape(b, h * w, d)
-            patch = torch.empty(b, h * w)
-            nn_index = torch.empty(b, h * w, dtype=torch.long)
+            patch = torch.empty(b, h * w, device=a.dev)
+            nn_index = torch.empty(b, h * w, dtype=torch.long, device=a.dev)
             for k in range(b):
                 sq, idx = nearest(q[k], bank, bank_norms)
                 patch[k] = sq.sqrt()
@@ -195,7 +204,7 @@ def run_patchcore(a, model, lists, clock):
             # Paper eq. 7 as anomalib computes it: the worst patch, its nearest entry m*, and
             # m*'s 9 nearest entries in the bank; weight = 1 - softmax(distances)[0].
             worst = patch.argmax(1)
-            rows = torch.arange(b)
+            rows = torch.arange(b, device=a.dev)
             s_star = patch[rows, worst]
             m_star = bank[nn_index[rows, worst]]
             sq = (m_star * m_star).sum(1, keepdim=True) - 2 * m_star @ bank.T + bank_norms.unsqueeze(0)
@@ -228,12 +237,12 @@ def run_padim(a, model, lists, clock):
     size = a.size
     started = time.perf_counter()
     random.seed(1024)
-    idx = torch.tensor(random.sample(range(64 + 128 + 256), 100))
+    idx = torch.tensor(random.sample(range(64 + 128 + 256), 100), device=a.dev)
     layers = ["layer1", "layer2", "layer3"]
     train = []
     for paths in batches(lists["train"], a.batch):
         t = time.perf_counter()
-        x = decode(paths, size)
+        x = decode(paths, size, a.dev)
         clock.add("decode", t)
         t = time.perf_counter()
         with torch.no_grad():
@@ -251,7 +260,7 @@ def run_padim(a, model, lists, clock):
         x = emb.reshape(n, c, h * w).permute(2, 0, 1).double()  # [HW, N, C]
         mean = x.mean(1, keepdim=True)
         x = x - mean
-        cov = torch.bmm(x.transpose(1, 2), x) / (n - 1) + 0.01 * torch.eye(c, dtype=torch.float64)
+        cov = torch.bmm(x.transpose(1, 2), x) / (n - 1) + 0.01 * torch.eye(c, dtype=torch.float64, device=a.dev)
         del x
         inv = torch.linalg.inv(cov.float().double()).float()  # [HW, C, C]
         del cov
@@ -262,7 +271,7 @@ def run_padim(a, model, lists, clock):
     scores = []
     for items in batches(lists["test"], a.batch):
         t = time.perf_counter()
-        x = decode([it["image"] for it in items], size)
+        x = decode([it["image"] for it in items], size, a.dev)
         clock.add("decode", t)
         t = time.perf_counter()
         with torch.no_grad():
@@ -298,6 +307,7 @@ def main():
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--coreset-ratio", type=float, default=0.1)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     a = p.parse_args()
 
     if a.command == "save-weights":
@@ -314,9 +324,10 @@ def main():
     t0 = time.perf_counter()
     model = getattr(torchvision.models, arch)()
     model.load_state_dict(torch.load(a.weights))
-    model.eval()
+    a.dev = pick(a.device)
+    model.to(a.dev).eval()
     setup_s = time.perf_counter() - t0
-    clock = Clock()
+    clock = Clock(a.dev)
     t1 = time.perf_counter()
     run = run_patchcore if a.method == "patchcore" else run_padim
     fit_s, scores, extra = run(a, model, lists, clock)

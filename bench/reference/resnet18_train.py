@@ -3,7 +3,8 @@ forward pass, timed the same way (median over the timed steps after warm-up), on
 number of threads. Prints one JSON object on stdout.
 
 usage: python3 resnet18_train.py --mode train|forward [--steps 10] [--warmup 3]
-       [--batch 8] [--size 224] [--threads 2]
+       [--batch 8] [--size 224] [--threads 2] [--device cpu|cuda]
+On CUDA each timed step ends with torch.cuda.synchronize().
 """
 import argparse
 import json
@@ -14,6 +15,8 @@ import time
 import torch
 import torchvision
 
+from bench_device import pick, sync
+
 
 def main():
     p = argparse.ArgumentParser()
@@ -23,13 +26,15 @@ def main():
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     a = p.parse_args()
+    dev = pick(a.device)
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = torchvision.models.resnet18()
-    x = torch.randn(a.batch, 3, a.size, a.size)
-    y = torch.randint(0, 1000, (a.batch,))
+    model = torchvision.models.resnet18().to(dev)
+    x = torch.randn(a.batch, 3, a.size, a.size, device=dev)
+    y = torch.randint(0, 1000, (a.batch,), device=dev)
     times, cpu_times = [], []
 
     if a.mode == "train":
@@ -43,6 +48,7 @@ def main():
             loss.backward()
             opt.step()
             last_loss = loss.item()
+            sync(dev)
             t1, c1 = time.perf_counter(), time.process_time()
             if i >= a.warmup:
                 times.append((t1 - t0) * 1000)
@@ -53,6 +59,7 @@ def main():
             for i in range(a.warmup + a.steps):
                 t0, c0 = time.perf_counter(), time.process_time()
                 last_loss = float(model(x).sum())
+                sync(dev)
                 t1, c1 = time.perf_counter(), time.process_time()
                 if i >= a.warmup:
                     times.append((t1 - t0) * 1000)

@@ -8,10 +8,11 @@ Views are made per image with torchvision's transforms in this process (what one
 worker does); their time is reported apart from the optimisation step's.
 
 With --precision bf16 the forward and loss run under torch.autocast("cpu", torch.bfloat16);
---channels-last lays the models and views out NHWC.
+--channels-last lays the models and views out NHWC. --device cuda puts the images, views, models
+and step on the GPU (bf16 autocast then on "cuda"); each timer waits for torch.cuda.synchronize().
 
 usage: python3 simsiam_spd.py [--steps 3] [--warmup 1] [--batch 32] [--size 224] [--threads 2]
-                              [--precision fp32|bf16] [--channels-last]
+                              [--precision fp32|bf16] [--channels-last] [--device cpu|cuda]
 Prints one JSON object on stdout.
 """
 import argparse
@@ -27,6 +28,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 import torchvision.transforms as TT
+
+from bench_device import pick, sync
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -72,10 +75,10 @@ def smooth_blend(x, sigma=8.0):
     patch = TT.ColorJitter(0.1, 0.1, 0.1, 0.1)(x[:, sy:sy + ph, sx:sx + pw])
     u = x.clone()
     u[:, ty:ty + ph, tx:tx + pw] = patch
-    mask = torch.zeros(1, 1, h, w)
+    mask = torch.zeros(1, 1, h, w, device=x.device)
     mask[..., ty:ty + ph, tx:tx + pw] = 1
     r = int(4 * sigma + 0.5)
-    g = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32) / sigma) ** 2)
+    g = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32, device=x.device) / sigma) ** 2)
     g = g / g.sum()
     alpha = F.conv2d(F.pad(mask, (r, r, 0, 0), mode="reflect"), g.view(1, 1, 1, -1))
     alpha = F.conv2d(F.pad(alpha, (0, 0, r, r), mode="reflect"), g.view(1, 1, -1, 1))[0]
@@ -104,7 +107,9 @@ def main():
     p.add_argument("--eta", type=float, default=0.1)
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     a = p.parse_args()
+    dev = pick(a.device)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
 
     torch.set_num_threads(a.threads)
@@ -113,20 +118,22 @@ def main():
     model, predictor = build()
     model.train()
     predictor.train()
-    model = model.to(memory_format=fmt)
+    model = model.to(dev, memory_format=fmt)
+    predictor = predictor.to(dev)
     lr = 0.05 * a.batch / 256
     opt = torch.optim.SGD([{"params": model.parameters()}, {"params": predictor.parameters()}],
                           lr=lr, momentum=0.9, weight_decay=1e-4)
-    images = torch.rand(a.batch, 3, a.size, a.size)
+    images = torch.rand(a.batch, 3, a.size, a.size, device=dev)
     strong, weak, normalize = augmentations(a.size)
     view_ms, step_ms, step_cpu_ms, view_cpu_ms = [], [], [], []
     last = 0.0
     for i in range(a.warmup + a.steps):
         t0, c0 = time.perf_counter(), time.process_time()
         x1, x2, anchor, pos, neg = make_views(images, a.size, strong, weak, normalize)
+        sync(dev)
         t1, c1 = time.perf_counter(), time.process_time()
         x1, x2, anchor, pos, neg = [v.contiguous(memory_format=fmt) for v in (x1, x2, anchor, pos, neg)]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16"):
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.precision == "bf16"):
             z1, z2 = model(x1), model(x2)
             p1, p2 = predictor(z1), predictor(z2)
             base = -0.5 * (F.cosine_similarity(p1, z2.detach()).mean() + F.cosine_similarity(p2, z1.detach()).mean())
@@ -137,6 +144,7 @@ def main():
         loss.backward()
         opt.step()
         last = loss.item()
+        sync(dev)
         t2, c2 = time.perf_counter(), time.process_time()
         if i >= a.warmup:
             view_ms.append((t1 - t0) * 1000)
