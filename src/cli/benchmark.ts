@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import type { Command } from './command.js';
 import { intFlag, listFlag, MAX_IMAGE_SIDE, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
+import { deviceFlag } from './device-flag.js';
 import { paperResultsFile } from '../data/visa/facts.js';
 import type { PaperFigures, ReportMetricKey } from '../report/index.js';
 
 const usage = `usage: spotdiff benchmark --data PREPARED_ROOT --method padim|patchcore [--objects a,b]
                           [--backbone B] [--weights FILE] [--size N] [--seed S] [--models DIR]
+                          [--device cpu|cuda|auto]
                           [--paper-results FILE] [--json] [--report DIR]
 
 Fits and evaluates one model per object of a prepared dataset and prints a table like the
@@ -16,7 +18,8 @@ segmentation (pixel). On VisA the paper's figures (supervised ImageNet backbone)
 beside ours, read from the paper_results.json shipped with spotdiff (data/visa/) or
 --paper-results FILE.
 Models are written to --models DIR/<object> (default ./benchmark-models). DIR must be new,
-empty, or hold only model folders (an earlier benchmark's); anything else is refused.`;
+empty, or hold only model folders (an earlier benchmark's); anything else is refused.
+--device D (cpu, the default; cuda, cuda:N or auto) is where fitting and scoring run.`;
 
 const VISA_OBJECTS = ['candle', 'capsules', 'cashew', 'chewinggum', 'fryum', 'macaroni1', 'macaroni2', 'pcb1', 'pcb2', 'pcb3', 'pcb4', 'pipe_fryum'];
 const TABLE_KEYS: ReportMetricKey[] = ['image.aupr', 'image.auroc', 'pixel.aupr', 'pixel.auroc'];
@@ -60,11 +63,13 @@ export const command: Command = {
       size: { type: 'string' },
       seed: { type: 'string' },
       models: { type: 'string' },
+      device: { type: 'string' },
       'paper-results': { type: 'string' },
       json: { type: 'boolean' },
       report: { type: 'string' },
       quiet: { type: 'boolean' },
     });
+    const device = await deviceFlag(values.device);
     const data = requireFlag(values.data, 'data');
     const method = requireFlag(values.method, 'method');
     if (method !== 'padim' && method !== 'patchcore') throw new SpotdiffError('ERR_USAGE', `--method must be padim or patchcore, got "${method}"`);
@@ -93,8 +98,8 @@ export const command: Command = {
     for (const object of objects) {
       if (!quiet) process.stderr.write(`benchmark: ${object}\n`);
       const out = join(modelsRoot, object);
-      await fitModel({ method, data, object, backbone, weights: values.weights, size, seed, out, quiet });
-      const model = await loadModelFolder(out);
+      await fitModel({ method, data, object, backbone, weights: values.weights, size, seed, out, quiet, device });
+      const model = await loadModelFolder(out, { device });
       try {
         const r = await evaluateModel(model, data, { quiet });
         records.push({ object, metrics: Object.fromEntries(TABLE_KEYS.filter((k) => metricValues(r)[k] !== undefined).map((k) => [k, metricValues(r)[k] as number])) });

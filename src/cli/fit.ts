@@ -1,11 +1,12 @@
 import type { Command } from './command.js';
 import { intFlag, MAX_IMAGE_SIDE, numberFlag, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
+import { deviceFlag } from './device-flag.js';
 
 const usage = `usage: spotdiff fit --method padim|patchcore --data DIR [--object NAME]
                     --backbone resnet18|resnet50|wide_resnet50_2 [--weights FILE]
                     [--size N] [--tile SIZE[:OVERLAP]] [--seed S] [--coreset-ratio R]
-                    [--quantile Q] --out MODEL [--json]
+                    [--quantile Q] [--device cpu|cuda|auto] --out MODEL [--json]
 
 Fits an anomaly detector on the normal images of the train split (prepared VisA/MVTec
 layout, raw VisA, or a folder layout) and writes a model folder MODEL (model.json +
@@ -24,7 +25,9 @@ when the train split holds labelled anomalous images. Test data is never read.
                   for images larger than the model's input: fit on overlapping SIZE×SIZE
                   tiles (SIZE is the model's input size), neighbours sharing at least OVERLAP
                   px (or N%; default 25%). Eval and predict then score by the same tiles and
-                  stitch their maps into one full-resolution map (image score = its maximum).`;
+                  stitch their maps into one full-resolution map (image score = its maximum).
+  --device D      where the backbone and the detector run: cpu (default), cuda, cuda:N or
+                  auto (CUDA when there is one). The model folder does not depend on it.`;
 
 export const command: Command = {
   summary: 'fit PaDiM or PatchCore on normal training images and save a model folder',
@@ -41,10 +44,12 @@ export const command: Command = {
       seed: { type: 'string' },
       'coreset-ratio': { type: 'string' },
       quantile: { type: 'string' },
+      device: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
     });
+    const device = await deviceFlag(values.device);
     const method = requireFlag(values.method, 'method');
     if (method !== 'padim' && method !== 'patchcore') throw new SpotdiffError('ERR_USAGE', `--method must be padim or patchcore, got "${method}"`);
     const backbone = requireFlag(values.backbone, 'backbone');
@@ -64,7 +69,7 @@ export const command: Command = {
     }
     const { fitModel } = await import('../detect/run/fit.js');
     const quiet = values.quiet === true || values.json === true;
-    const { manifest } = await fitModel({ method, data, object: values.object, backbone, weights: values.weights, size, tile, seed, quantile, coresetRatio, out, quiet });
+    const { manifest } = await fitModel({ method, data, object: values.object, backbone, weights: values.weights, size, tile, seed, quantile, coresetRatio, out, quiet, device });
     if (values.json) process.stdout.write(JSON.stringify({ out, method, object: manifest.training.object, tiling: manifest.tiling ?? null, threshold: manifest.threshold, training: manifest.training }, null, 2) + '\n');
     else {
       process.stdout.write(

@@ -2,14 +2,17 @@ import { join } from 'node:path';
 import type { Command } from './command.js';
 import { parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
+import { deviceFlag } from './device-flag.js';
 
-const usage = `usage: spotdiff predict --model MODEL IMAGES... --out DIR [--tile SIZE[:OVERLAP]] [--json]
+const usage = `usage: spotdiff predict --model MODEL IMAGES... --out DIR [--tile SIZE[:OVERLAP]]
+                        [--device cpu|cuda|auto] [--json]
 
 Scores images with a model folder from spotdiff fit. For each image writes
 DIR/<name>.overlay.png (the anomaly map over the image, one colour scale for all images) and
 DIR/<name>.mask.png (the map thresholded at the model's stored pixel threshold), and prints
 its score and whether it is above the stored image threshold. A model fitted with --tile
 scores by the same tiles (maps at the full image size); --tile SIZE:OVERLAP changes the overlap.
+--device D (cpu, the default; cuda, cuda:N or auto) is where the backbone and the detector run.
 
 <name> is the image's path below the folder that holds all the images, without extension
 (a.png → a, dir2/a.png → dir2/a; with it when two images differ only by extension), so no
@@ -27,7 +30,8 @@ export const command: Command = {
   summary: 'score images with a model: score, heatmap overlay and binary mask per image',
   usage,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, { model: { type: 'string' }, out: { type: 'string' }, tile: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } }, true);
+    const { values, positionals } = parseFlags(argv, { model: { type: 'string' }, out: { type: 'string' }, tile: { type: 'string' }, device: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } }, true);
+    const device = await deviceFlag(values.device);
     const modelDir = requireFlag(values.model, 'model');
     const out = requireFlag(values.out, 'out');
     if (positionals.length === 0) throw new SpotdiffError('ERR_USAGE', 'give one or more images to score');
@@ -40,7 +44,7 @@ export const command: Command = {
     const { readRgb, resizeRgb } = await import('../data/image.js');
     const { overlayPng, maskPng, sharedRange } = await import('../report/overlay.js');
     const { writeFileAtomic } = await import('../util/atomic-write.js');
-    const model = await loadModelFolder(modelDir);
+    const model = await loadModelFolder(modelDir, { device });
     try {
       const tiling = tilingFor(model.manifest, values.tile);
       const images = [...outputs.keys()];

@@ -9,6 +9,7 @@ import { extractFeatures } from '../../models/feature-extractor.js';
 import { isResNetArch, RESNET_ARCHS, type ResNetArch } from '../../models/backbone-names.js';
 import { SpotdiffError } from '../../util/errors.js';
 import type { FeatureMaps } from '../common/features.js';
+import { moduleDevice, withDefaultDevice } from './device.js';
 
 /** Where a model's backbone weights came from, as model.json records it. */
 export interface BackboneRecord {
@@ -27,38 +28,61 @@ export function checkArch(name: string): ResNetArch {
   return name;
 }
 
-/** A backbone in eval mode: from a weights file, or seeded random init (the caller warns). */
-export async function createBackbone(arch: ResNetArch, weightsPath: string | undefined, seed: number): Promise<{ model: ResNet; record: BackboneRecord }> {
+/**
+ * A backbone in eval mode on `device` (default cpu): from a weights file, or seeded random init
+ * (the caller warns). Random weights are always drawn on the CPU and then copied: the CUDA
+ * generator draws other numbers for the same seed, and a seed should mean one backbone.
+ */
+export async function createBackbone(arch: ResNetArch, weightsPath: string | undefined, seed: number, device: T.Device = 'cpu'): Promise<{ model: ResNet; record: BackboneRecord }> {
   if (weightsPath === undefined) {
-    T.manualSeed(seed);
-    const model = new ResNet(arch);
+    const drawn = withDefaultDevice('cpu', () => {
+      T.manualSeed(seed);
+      return new ResNet(arch);
+    });
+    const model = device === 'cpu' ? drawn : backboneCopy(drawn, device);
     model.eval();
     return { model, record: { arch, weightsFile: null, weightsSha256: null, pretrained: false, seed } };
   }
   const file = await resolveWeightsPath(weightsPath);
   const weights = await readWeights(file);
-  const model = resNetFromWeights(arch, weights, file);
+  const model = withDefaultDevice(device, () => resNetFromWeights(arch, weights, file));
   model.eval();
   return { model, record: { arch, weightsFile: basename(file), weightsSha256: await sha256File(file), pretrained: true, seed } };
 }
 
-/** A backbone rebuilt from the host tensors saved in a model folder. */
-export function backboneFromState(arch: ResNetArch, state: ReadonlyMap<string, HostTensor>, source: string): ResNet {
-  const fc = state.get('fc.weight');
-  const model = new ResNet(arch, { numClasses: fc?.shape[0] ?? 1000 });
+/** The same network on another device; disposes `from`. */
+function backboneCopy(from: ResNet, device: T.Device): ResNet {
   try {
-    loadWeightsInto(model, state, source);
-  } catch (e) {
-    model.dispose();
-    throw e;
+    const to = withDefaultDevice(device, () => new ResNet(from.arch, { numClasses: from.fc.outFeatures }));
+    to.loadStateDict(from.stateDict());
+    return to;
+  } finally {
+    from.dispose();
   }
-  model.eval();
-  return model;
 }
 
-/** Runs the backbone (no grad) on a batch of preprocessed images [N, 3, H, W]; the caller disposes the maps. */
+/** A backbone on `device` (default cpu) rebuilt from the host tensors saved in a model folder. */
+export function backboneFromState(arch: ResNetArch, state: ReadonlyMap<string, HostTensor>, source: string, device: T.Device = 'cpu'): ResNet {
+  const fc = state.get('fc.weight');
+  return withDefaultDevice(device, () => {
+    const model = new ResNet(arch, { numClasses: fc?.shape[0] ?? 1000 });
+    try {
+      loadWeightsInto(model, state, source);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    model.eval();
+    return model;
+  });
+}
+
+/**
+ * Runs the backbone (no grad) on a batch of preprocessed images [N, 3, H, W], copied to the
+ * backbone's device; the features stay there. The caller disposes the maps.
+ */
 export function batchFeatures(model: ResNet, images: Float32Array, shape: readonly number[], layers: readonly string[]): FeatureMaps {
-  return T.noGrad(() => T.tidy(() => extractFeatures(model, T.tensor(images, [...shape]), layers)));
+  return T.noGrad(() => T.tidy(() => extractFeatures(model, T.tensor(images, [...shape], { device: moduleDevice(model) }), layers)));
 }
 
 export function disposeFeatures(f: FeatureMaps): void {

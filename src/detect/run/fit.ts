@@ -1,3 +1,4 @@
+import * as T from '../../tensor/index.js';
 import { DataLoader } from '../../data/loader.js';
 import { openDataset } from '../../data/datasets/open.js';
 import type { Sample } from '../../data/datasets/sample.js';
@@ -12,6 +13,7 @@ import type { Detector, Method } from './detector.js';
 import { checkInputImages } from './input-images.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModelFolder, spotdiffVersion, type ModelManifest } from './model-folder.js';
 import { checkModelOutput } from './model-output.js';
+import { withDefaultDeviceAsync } from './device.js';
 import { scoreSamples } from './score.js';
 import { forEachTileFeatures, imagesPerBatch } from './tiles.js';
 import { chooseThreshold, holdOutValidation, quantile } from './threshold.js';
@@ -39,6 +41,8 @@ export interface FitRequest {
   /** PatchCore coreset share (default 0.1). */
   coresetRatio?: number;
   batchSize?: number;
+  /** Where the backbone and the detector run: 'cpu' (default), 'cuda', 'cuda:N' or 'auto'. The saved folder does not depend on it. */
+  device?: string;
   quiet?: boolean;
   /** Test hook: runs inside the atomic save, before the folder is renamed into place. */
   beforeSave?: () => Promise<void>;
@@ -63,8 +67,14 @@ export async function trainSamples(data: string, object: string | undefined): Pr
  * Fits a detector on the train normals minus a held-out validation part, picks the threshold
  * on that part (never on test data), and saves the model folder atomically. `out` is checked
  * first (checkModelOutput: missing, empty or a model folder), and again just before saving.
+ * The device is checked before anything else (ERR_BAD_INPUT when it is not there).
  */
 export async function fitModel(req: FitRequest): Promise<FitResult> {
+  const device = T.resolveDevice(req.device ?? 'cpu');
+  return withDefaultDeviceAsync(device, () => fitOnDevice(req, device));
+}
+
+async function fitOnDevice(req: FitRequest, device: T.Device): Promise<FitResult> {
   const started = Date.now();
   const arch = checkArch(req.backbone);
   const tile = req.tile == null ? null : checkTileConfig(req.tile, 'tile');
@@ -81,7 +91,7 @@ export async function fitModel(req: FitRequest): Promise<FitResult> {
   const batchSize = req.batchSize ?? 8;
   const { fit, validation } = holdOutValidation(samples, req.validationFraction ?? 0.1, seed);
 
-  const { model: backbone, record } = await createBackbone(arch, req.weights, seed);
+  const { model: backbone, record } = await createBackbone(arch, req.weights, seed, device);
   let detector: Detector | null = null;
   try {
     const input: InputConfig = { backbone: arch, weights: record.weightsSha256 === null ? null : `${record.weightsFile} sha256:${record.weightsSha256}`, resize: null, crop: null, imageSize: [inputSize, inputSize] };

@@ -15,7 +15,8 @@ import { checkTileConfig, type TileConfig } from '../common/tiling.js';
 /**
  * A model folder: model.json (what was fitted, how, and the threshold) and weights.safetensors
  * (the detector's tensors under "detector." and the backbone's under "backbone.", so the folder
- * needs nothing else). Written whole or not at all.
+ * needs nothing else). Written whole or not at all, from host copies of the tensors: a folder
+ * is the same bytes whichever device the model was fitted on.
  */
 export const MODEL_FORMAT = 'spotdiff.model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -143,8 +144,12 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   return m;
 }
 
-/** Loads a model folder: checks versions and config, rebuilds the detector and the backbone. */
-export async function loadModelFolder(dir: string): Promise<LoadedModel> {
+/**
+ * Loads a model folder: checks versions and config, rebuilds the detector and the backbone on
+ * `device` (default cpu). The folder holds no device: one fitted anywhere loads anywhere.
+ */
+export async function loadModelFolder(dir: string, opts: { device?: T.Device } = {}): Promise<LoadedModel> {
+  const device = opts.device ?? 'cpu';
   const manifest = await readManifest(dir);
   const path = join(dir, MODEL_WEIGHTS);
   let content;
@@ -160,10 +165,10 @@ export async function loadModelFolder(dir: string): Promise<LoadedModel> {
     if (name.startsWith('backbone.')) backboneHost.set(name.slice('backbone.'.length), t);
     else if (name.startsWith('detector.')) detectorHost.set(name.slice('detector.'.length), t);
   }
-  const backbone = backboneFromState(manifest.backbone.arch, backboneHost, path);
+  const backbone = backboneFromState(manifest.backbone.arch, backboneHost, path, device);
   try {
     const tensors = new Map<string, T.Tensor>();
-    for (const [name, h] of detectorHost) tensors.set(name, T.keep(fromHost(h)));
+    for (const [name, h] of detectorHost) tensors.set(name, T.keep(fromHost(h, device)));
     const detector = detectorFromState(manifest.method, manifest.detector, tensors);
     return { manifest, detector, backbone };
   } catch (e) {

@@ -6,6 +6,7 @@ import { detectorLayers, detectorScores, type Detector } from './detector.js';
 import type { ResNet } from '../../models/resnet.js';
 import type { TileConfig } from '../common/tiling.js';
 import { imagesPerBatch, scoreTiled } from './tiles.js';
+import { moduleDevice, withDefaultDeviceAsync } from './device.js';
 
 /** Scores and maps of a list of images, in order, on the host. */
 export interface ScoredSamples {
@@ -32,9 +33,14 @@ export interface ScoreOptions {
 /**
  * Decodes, preprocesses (resize to `size`, ImageNet normalisation), runs the backbone and the
  * detector: on whole images (`size` is the model's input size), or with `tiling` on tiles of
- * the model's input size whose maps are stitched into maps of `size`.
+ * the model's input size whose maps are stitched into maps of `size`. Runs on the backbone's
+ * device (the detector must be on the same one); decoding and the results are on the host.
  */
 export async function scoreSamples(detector: Detector, backbone: ResNet, samples: readonly Sample[], size: readonly [number, number], o: ScoreOptions = {}): Promise<ScoredSamples> {
+  return withDefaultDeviceAsync(moduleDevice(backbone), () => scoreOnDevice(detector, backbone, samples, size, o));
+}
+
+async function scoreOnDevice(detector: Detector, backbone: ResNet, samples: readonly Sample[], size: readonly [number, number], o: ScoreOptions): Promise<ScoredSamples> {
   const batchSize = o.batchSize ?? 8;
   const tiling = o.tiling ?? null;
   const images = tiling === null ? batchSize : imagesPerBatch(size[0], size[1], tiling, batchSize);

@@ -7,6 +7,7 @@ import { cutTiles, parseTileSpec, stitchTiles, tileLayout, type Tile, type TileC
 import { SpotdiffError } from '../../util/errors.js';
 import type { ModelManifest } from './model-folder.js';
 import { batchFeatures, disposeFeatures } from './backbone.js';
+import { moduleDevice } from './device.js';
 import { detectorLayers, type Detector } from './detector.js';
 
 /**
@@ -48,6 +49,8 @@ export function forEachTileFeatures(backbone: ResNet, images: Float32Array, shap
  * blurred once with the detector's map blur. Blurring after stitching rather than per tile
  * keeps the blur's border handling at the image's borders only, so a tiled map has no seams
  * where tiles meet. Image score = the stitched map's maximum (for either method and rule).
+ * The backbone, the detector, the upsampling and the blur run on the backbone's device; the
+ * stitching is host arithmetic (src/detect/common/tiling.ts), one copy each way per batch.
  */
 export function scoreTiled(detector: Detector, backbone: ResNet, images: Float32Array, shape: readonly [number, 3, number, number], tiling: TileConfig, maxTiles: number): Scores {
   const [n, , h, w] = shape;
@@ -60,7 +63,8 @@ export function scoreTiled(detector: Detector, backbone: ResNet, images: Float32
   const stitched = new Float32Array(n * h * w);
   for (let i = 0; i < n; i++) stitched.set(stitchTiles(tileMaps.slice(i * tiles.length, (i + 1) * tiles.length), tiles, h, w, size), i * h * w);
   const blur = detector.model.config.map.blur;
-  const maps = T.tidy(() => gaussianBlur(T.tensor(stitched, [n, h, w]), blur.sigma, { truncate: blur.truncate, padding: blur.padding }).toFloat32());
+  const device = moduleDevice(backbone);
+  const maps = T.tidy(() => gaussianBlur(T.tensor(stitched, [n, h, w], { device }), blur.sigma, { truncate: blur.truncate, padding: blur.padding }).toFloat32());
   const imageScores = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let m = -Infinity;
