@@ -39,7 +39,7 @@ export async function createBackbone(arch: ResNetArch, weightsPath: string | und
       T.manualSeed(seed);
       return new ResNet(arch);
     });
-    const model = device === 'cpu' ? drawn : backboneCopy(drawn, device);
+    const model = device === 'cpu' ? drawn : moveBackbone(drawn, device);
     model.eval();
     return { model, record: { arch, weightsFile: null, weightsSha256: null, pretrained: false, seed } };
   }
@@ -50,11 +50,12 @@ export async function createBackbone(arch: ResNetArch, weightsPath: string | und
   return { model, record: { arch, weightsFile: basename(file), weightsSha256: await sha256File(file), pretrained: true, seed } };
 }
 
-/** The same network on another device; disposes `from`. */
-function backboneCopy(from: ResNet, device: T.Device): ResNet {
+/** The same network (a copy) on `device`; disposes `from`. */
+export function moveBackbone(from: ResNet, device: T.Device): ResNet {
   try {
     const to = withDefaultDevice(device, () => new ResNet(from.arch, { numClasses: from.fc.outFeatures }));
     to.loadStateDict(from.stateDict());
+    if (!from.training) to.eval();
     return to;
   } finally {
     from.dispose();
