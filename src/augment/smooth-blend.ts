@@ -1,9 +1,12 @@
 import * as T from '../tensor/index.js';
 import type { Random } from '../util/random.js';
 import { checkImages, checkInterval, checkPerImage, checkRange } from './check.js';
-import { applyColorJitter, checkJitterStrength, sampleColorJitter, type ColorJitterParams, type ColorJitterStrength } from './color-jitter.js';
+import { checkJitterStrength, sampleColorJitter, type ColorJitterParams, type ColorJitterStrength } from './color-jitter.js';
 import { blurSignal } from './gaussian-blur.js';
-import { cutBox, samplePatchSize, samplePosition, type Box } from './patch.js';
+import { samplePatchSize, samplePosition, type Box } from './patch.js';
+import { boxPositions, gatherRows, padRows, rowIndex, scatterRows } from './box-pixels.js';
+import { jitterRegions } from './region-jitter.js';
+import { SpotdiffError } from '../util/errors.js';
 
 /**
  * SmoothBlend, the local perturbation of SPD (Zou et al., ECCV 2022): a small patch of the
@@ -86,55 +89,61 @@ function boxProfile(length: number, start: number, size: number, sigma: number):
   return blurSignal(indicator, sigma, { padding: 'symmetric' });
 }
 
-// The [lo, hi) range where a profile is non-zero.
-function support(profile: Float64Array): [number, number] {
-  let lo = 0;
-  let hi = profile.length;
-  while (lo < hi && profile[lo] === 0) lo++;
-  while (hi > lo && profile[hi - 1] === 0) hi--;
-  return [lo, hi];
+// Boxes must lie inside the image, source and target of the same size.
+function checkPatches(patches: readonly SmoothBlendPatch[], height: number, width: number): void {
+  for (const p of patches) {
+    for (const b of [p.source, p.target]) {
+      const ok = [b.top, b.left, b.height, b.width].every(Number.isInteger) && b.top >= 0 && b.left >= 0 && b.height > 0 && b.width > 0;
+      if (!ok || b.top + b.height > height || b.left + b.width > width) {
+        throw new SpotdiffError('ERR_BAD_INPUT', `smoothBlend: box ${JSON.stringify(b)} is not inside a ${height}×${width} image`);
+      }
+    }
+    if (p.source.height !== p.target.height || p.source.width !== p.target.width) {
+      throw new SpotdiffError('ERR_BAD_INPUT', `smoothBlend: source ${p.source.height}×${p.source.width} and target ${p.target.height}×${p.target.width} differ in size`);
+    }
+  }
+}
+
+// The blurred masks [N, 1, H, W] as outer products of blurred 1-D box profiles (the same numbers
+// as blurring the 2-D mask, at a fraction of the cost), and where they are non-zero.
+function blurredMasks(patches: readonly SmoothBlendPatch[], height: number, width: number, sigma: number, opts: T.TensorOptions): { alpha: T.Tensor; reach: T.Tensor } {
+  const n = patches.length;
+  const rows = new Float64Array(n * height);
+  const cols = new Float64Array(n * width);
+  patches.forEach((p, i) => {
+    rows.set(boxProfile(height, p.target.top, p.target.height, sigma), i * height);
+    cols.set(boxProfile(width, p.target.left, p.target.width, sigma), i * width);
+  });
+  const [r, c] = [T.tensor(rows, [n, 1, height, 1], opts), T.tensor(cols, [n, 1, 1, width], opts)];
+  return { alpha: T.mul(r, c), reach: T.logicalAnd(T.gt(r, 0), T.gt(c, 0)) };
 }
 
 /**
- * Applies given patches (one per image). The blurred mask is computed as the outer product of
- * two blurred 1-D box profiles (the same numbers as blurring the 2-D mask, at a fraction of the
- * cost), and only the pixels it reaches are recomputed.
+ * Applies given patches (one per image), batched whatever the batch size: the source boxes'
+ * pixels are gathered as one batch of padded rows (exact copies), jittered together with
+ * per-patch parameters (box-pixels.ts, region-jitter.ts), blended with α and scattered back;
+ * with fill 'zero', u is the jittered patches scattered into zeros and the blend covers all
+ * that α reaches.
  */
 export function applySmoothBlend(images: T.Tensor, patches: readonly SmoothBlendPatch[], config: Partial<SmoothBlendConfig> = {}): { images: T.Tensor; alpha: T.Tensor } {
   checkImages('smoothBlend', images);
   checkPerImage('smoothBlend', 'patches', patches.length, images);
   const c = resolve(config);
-  const [n, height, width] = [images.shape[0] as number, images.shape[2] as number, images.shape[3] as number];
-  const opts = { dtype: images.dtype, device: images.device };
+  const [height, width] = [images.shape[2] as number, images.shape[3] as number];
+  checkPatches(patches, height, width);
   return T.tidy(() => {
-    const rows = new Float64Array(n * height);
-    const cols = new Float64Array(n * width);
-    const regions: { rows: [number, number]; cols: [number, number] }[] = [];
-    patches.forEach((p, i) => {
-      const pr = boxProfile(height, p.target.top, p.target.height, c.sigma);
-      const pc = boxProfile(width, p.target.left, p.target.width, c.sigma);
-      rows.set(pr, i * height);
-      cols.set(pc, i * width);
-      // With u = x outside the patch only the patch changes; with u = 0 all that α reaches.
-      regions.push(
-        c.fill === 'image'
-          ? { rows: [p.target.top, p.target.top + p.target.height], cols: [p.target.left, p.target.left + p.target.width] }
-          : { rows: support(pr), cols: support(pc) },
-      );
-    });
-    const alpha = T.mul(T.tensor(rows, [n, 1, height, 1], opts), T.tensor(cols, [n, 1, 1, width], opts));
-    const out = T.clone(images);
-    patches.forEach((p, i) => {
-      const { rows: [r0, r1], cols: [c0, c1] } = regions[i]!;
-      const view = (t: T.Tensor): T.Tensor => T.narrow(T.narrow(T.narrow(t, 0, i, 1), 2, r0, r1 - r0), 3, c0, c1 - c0);
-      const patch = applyColorJitter(cutBox(images, i, p.source), [p.jitter]);
-      // u on the region: the patch, surrounded by zeros when the region is larger ('zero').
-      const u = T.pad(patch, [p.target.left - c0, c1 - p.target.left - p.target.width, p.target.top - r0, r1 - p.target.top - p.target.height]);
-      const x = view(images);
-      // x + α·(u − x) is (1 − α)·x + α·u.
-      T.copyInPlace(view(out), T.clamp(T.add(x, T.mul(view(alpha), T.sub(u, x))), 0, 1));
-    });
-    return { images: out, alpha };
+    const { alpha, reach } = blurredMasks(patches, height, width, c.sigma, { dtype: images.dtype, device: images.device });
+    const source = padRows(patches.map((p) => boxPositions(p.source, width)));
+    const patch = jitterRegions(gatherRows(images, rowIndex(source, images.device)), source.counts, patches.map((p) => p.jitter));
+    const target = rowIndex(padRows(patches.map((p) => boxPositions(p.target, width))), images.device);
+    // x + α·(u − x) is (1 − α)·x + α·u.
+    const blend = (x: T.Tensor, a: T.Tensor, u: T.Tensor): T.Tensor => T.clamp(T.add(x, T.mul(a, T.sub(u, x))), 0, 1);
+    if (c.fill === 'zero') {
+      const u = scatterRows(T.zerosLike(images), target, patch);
+      return { images: T.where(reach, blend(images, alpha, u), images), alpha };
+    }
+    // With u = x outside the patch only the patch changes.
+    return { images: scatterRows(images, target, blend(gatherRows(images, target), gatherRows(alpha, target), patch)), alpha };
   });
 }
 
