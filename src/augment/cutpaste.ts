@@ -2,8 +2,10 @@ import * as T from '../tensor/index.js';
 import type { Random } from '../util/random.js';
 import { SpotdiffError } from '../util/errors.js';
 import { checkImages, checkInterval, checkPerImage } from './check.js';
-import { applyColorJitter, checkJitterStrength, sampleColorJitter, type ColorJitterParams, type ColorJitterStrength } from './color-jitter.js';
-import { cutBox, samplePatchSize, samplePosition, type Box } from './patch.js';
+import { checkJitterStrength, sampleColorJitter, type ColorJitterParams, type ColorJitterStrength } from './color-jitter.js';
+import { samplePatchSize, samplePosition, type Box } from './patch.js';
+import { boxPositions, gatherRows, padRows, rowIndex, scatterRows } from './box-pixels.js';
+import { jitterRegions } from './region-jitter.js';
 
 /**
  * CutPaste (Li et al., CVPR 2021): a patch cut from the image, colour-jittered and pasted with
@@ -107,44 +109,62 @@ export function sampleScar(rng: Random, height: number, width: number, config: P
   return { source, target, angle, jitter };
 }
 
-/** Pastes given patches (one per image); patches with an angle are rotated (nearest neighbour). */
+// Each patch's rotation map (null: not rotated), after checking that its target box fits the image and the patch.
+function checkedMaps(patches: readonly CutPastePatch[], height: number, width: number): (ReturnType<typeof rotatedSourceMap> | null)[] {
+  return patches.map((p) => {
+    const t = p.target;
+    if (t.top < 0 || t.left < 0 || t.top + t.height > height || t.left + t.width > width) {
+      throw new SpotdiffError('ERR_BAD_INPUT', `cutPaste: target box ${JSON.stringify(t)} is not inside a ${height}×${width} image`);
+    }
+    if (p.angle === 0) {
+      if (t.height !== p.source.height || t.width !== p.source.width) {
+        throw new SpotdiffError('ERR_BAD_INPUT', `cutPaste: source ${p.source.height}×${p.source.width} and target ${t.height}×${t.width} differ in size`);
+      }
+      return null;
+    }
+    const map = rotatedSourceMap(p.source.height, p.source.width, p.angle);
+    if (map.height !== t.height || map.width !== t.width) {
+      throw new SpotdiffError('ERR_BAD_INPUT', `cutPaste: target box ${t.height}×${t.width} is not the rotated patch's ${map.height}×${map.width}`);
+    }
+    return map;
+  });
+}
+
+// The pasted pixels of a rotated patch: their positions in the image and the patch pixel each shows.
+function rotatedPixels(target: Box, map: ReturnType<typeof rotatedSourceMap>, width: number): { positions: number[]; slots: number[] } {
+  const [positions, slots] = [[] as number[], [] as number[]];
+  map.source.forEach((s, k) => {
+    if (s < 0) return;
+    positions.push((target.top + Math.floor(k / map.width)) * width + target.left + (k % map.width));
+    slots.push(s);
+  });
+  return { positions, slots };
+}
+
+/**
+ * Pastes given patches (one per image), batched whatever the batch size: the source boxes'
+ * pixels gathered as padded rows (exact copies, box-pixels.ts), jittered together with
+ * per-patch parameters (region-jitter.ts), rotated by nearest neighbour where angled (a gather
+ * of each pasted pixel's patch pixel), and scattered into a copy of the batch in one call.
+ */
 export function applyCutPaste(images: T.Tensor, patches: readonly CutPastePatch[]): { images: T.Tensor; mask: T.Tensor } {
   checkImages('cutPaste', images);
   checkPerImage('cutPaste', 'patches', patches.length, images);
   const [n, height, width] = [images.shape[0] as number, images.shape[2] as number, images.shape[3] as number];
+  const maps = checkedMaps(patches, height, width);
+  const pasted = patches.map((p, i) => {
+    const map = maps[i];
+    return map ? rotatedPixels(p.target, map, width) : { positions: Array.from(boxPositions(p.target, width)), slots: null };
+  });
   const maskValues = new Float32Array(n * height * width);
+  pasted.forEach((p, i) => p.positions.forEach((q) => (maskValues[i * height * width + q] = 1)));
   return T.tidy(() => {
-    const out = T.clone(images);
-    patches.forEach((p, i) => {
-      const t = p.target;
-      if (t.top < 0 || t.left < 0 || t.top + t.height > height || t.left + t.width > width) {
-        throw new SpotdiffError('ERR_BAD_INPUT', `cutPaste: target box ${JSON.stringify(t)} is not inside a ${height}×${width} image`);
-      }
-      const region = T.narrow(T.narrow(T.narrow(out, 0, i, 1), 2, t.top, t.height), 3, t.left, t.width);
-      const patch = applyColorJitter(cutBox(images, i, p.source), [p.jitter]);
-      const setMask = (inside: (k: number) => boolean): void => {
-        for (let y = 0; y < t.height; y++) {
-          for (let x = 0; x < t.width; x++) if (inside(y * t.width + x)) maskValues[(i * height + t.top + y) * width + t.left + x] = 1;
-        }
-      };
-      if (p.angle === 0) {
-        if (t.height !== p.source.height || t.width !== p.source.width) {
-          throw new SpotdiffError('ERR_BAD_INPUT', `cutPaste: source ${p.source.height}×${p.source.width} and target ${t.height}×${t.width} differ in size`);
-        }
-        T.copyInPlace(region, patch);
-        setMask(() => true);
-        return;
-      }
-      const map = rotatedSourceMap(p.source.height, p.source.width, p.angle);
-      if (map.height !== t.height || map.width !== t.width) {
-        throw new SpotdiffError('ERR_BAD_INPUT', `cutPaste: target box ${t.height}×${t.width} is not the rotated patch's ${map.height}×${map.width}`);
-      }
-      const idx = T.tensor(BigInt64Array.from(map.source, (s) => BigInt(Math.max(s, 0))), undefined, { device: images.device });
-      const rotated = T.reshape(T.indexSelect(T.reshape(patch, [1, 3, -1]), 2, idx), [1, 3, t.height, t.width]);
-      const inside = T.tensor(Uint8Array.from(map.source, (s) => (s >= 0 ? 1 : 0)), [1, 1, t.height, t.width], { dtype: 'bool', device: images.device });
-      T.copyInPlace(region, T.where(inside, rotated, region));
-      setMask((k) => (map.source[k] as number) >= 0);
-    });
+    const source = padRows(patches.map((p) => boxPositions(p.source, width)));
+    const jittered = jitterRegions(gatherRows(images, rowIndex(source, images.device)), source.counts, patches.map((p) => p.jitter));
+    // Unrotated patches show their pixels in order; rotated ones pick theirs by the map.
+    const slots = pasted.map((p) => p.slots ?? Array.from(p.positions, (_, k) => k));
+    const values = maps.every((m) => m === null) ? jittered : gatherRows(jittered, rowIndex(padRows(slots), images.device));
+    const out = scatterRows(images, rowIndex(padRows(pasted.map((p) => p.positions)), images.device), values);
     const mask = T.tensor(maskValues, [n, 1, height, width], { dtype: images.dtype, device: images.device });
     return { images: out, mask };
   });
