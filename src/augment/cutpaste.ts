@@ -4,7 +4,7 @@ import { SpotdiffError } from '../util/errors.js';
 import { checkImages, checkInterval, checkPerImage } from './check.js';
 import { checkJitterStrength, sampleColorJitter, type ColorJitterParams, type ColorJitterStrength } from './color-jitter.js';
 import { samplePatchSize, samplePosition, type Box } from './patch.js';
-import { boxPositions, gatherRows, padRows, rowIndex, scatterRows } from './box-pixels.js';
+import { boxPositions, gatherRows, padRows, rowIndex, scatterRows, type PixelRows } from './box-pixels.js';
 import { jitterRegions } from './region-jitter.js';
 
 /**
@@ -131,15 +131,18 @@ function checkedMaps(patches: readonly CutPastePatch[], height: number, width: n
 }
 
 // The pasted pixels of a rotated patch: their positions in the image and the patch pixel each shows.
-function rotatedPixels(target: Box, map: ReturnType<typeof rotatedSourceMap>, width: number): { positions: number[]; slots: number[] } {
+function rotatedPixels(target: Box, map: ReturnType<typeof rotatedSourceMap>, width: number): { positions: Float64Array; slots: Float64Array } {
   const [positions, slots] = [[] as number[], [] as number[]];
   map.source.forEach((s, k) => {
     if (s < 0) return;
     positions.push((target.top + Math.floor(k / map.width)) * width + target.left + (k % map.width));
     slots.push(s);
   });
-  return { positions, slots };
+  return { positions: Float64Array.from(positions), slots: Float64Array.from(slots) };
 }
+
+// 0, 1, …, count − 1: an unrotated patch shows its pixels in order.
+const inOrder = (count: number): Float64Array => Float64Array.from({ length: count }, (_, k) => k);
 
 /**
  * Pastes given patches (one per image), batched whatever the batch size: the source boxes'
@@ -154,19 +157,18 @@ export function applyCutPaste(images: T.Tensor, patches: readonly CutPastePatch[
   const maps = checkedMaps(patches, height, width);
   const pasted = patches.map((p, i) => {
     const map = maps[i];
-    return map ? rotatedPixels(p.target, map, width) : { positions: Array.from(boxPositions(p.target, width)), slots: null };
+    return map ? rotatedPixels(p.target, map, width) : { positions: boxPositions(p.target, width), slots: null };
   });
-  const maskValues = new Float32Array(n * height * width);
-  pasted.forEach((p, i) => p.positions.forEach((q) => (maskValues[i * height * width + q] = 1)));
   return T.tidy(() => {
+    const opts = { dtype: images.dtype, device: images.device };
     const source = padRows(patches.map((p) => boxPositions(p.source, width)));
     const jittered = jitterRegions(gatherRows(images, rowIndex(source, images.device)), source.counts, patches.map((p) => p.jitter));
-    // Unrotated patches show their pixels in order; rotated ones pick theirs by the map.
-    const slots = pasted.map((p) => p.slots ?? Array.from(p.positions, (_, k) => k));
-    const values = maps.every((m) => m === null) ? jittered : gatherRows(jittered, rowIndex(padRows(slots), images.device));
-    const out = scatterRows(images, rowIndex(padRows(pasted.map((p) => p.positions)), images.device), values);
-    const mask = T.tensor(maskValues, [n, 1, height, width], { dtype: images.dtype, device: images.device });
-    return { images: out, mask };
+    const slots = (): PixelRows => padRows(pasted.map((p) => p.slots ?? inOrder(p.positions.length)));
+    const values = maps.every((m) => m === null) ? jittered : gatherRows(jittered, rowIndex(slots(), images.device));
+    const target = padRows(pasted.map((p) => p.positions));
+    const index = rowIndex(target, images.device);
+    const mask = scatterRows(T.zeros([n, 1, height, width], opts), index, T.ones([n, 1, 1, target.length], opts));
+    return { images: scatterRows(images, index, values), mask };
   });
 }
 
