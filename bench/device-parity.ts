@@ -9,7 +9,7 @@
 // on the CPU, the same seed before each run: every difference must be exactly 0 (a check of the
 // plumbing). Exit code 1 when a family is out of tolerance.
 //
-// usage: node dist/bench/device-parity.js [--device cuda|cpu] [--json]
+// usage: node dist/bench/device-parity.js [--device cpu|cuda] [--json]   (default cpu: the plumbing check)
 import { parseArgs } from 'node:util';
 import * as T from '../src/tensor/index.js';
 import { benchDevice, useDevice } from './lib/device.js';
@@ -25,7 +25,7 @@ interface FamilyResult {
   pass: boolean;
 }
 
-const { values: opts } = parseArgs({ options: { device: { type: 'string', default: 'cuda' }, json: { type: 'boolean', default: false } } });
+const { values: opts } = parseArgs({ options: { device: { type: 'string', default: 'cpu' }, json: { type: 'boolean', default: false } } });
 const device = benchDevice(opts.device);
 
 const CUDA_TOLERANCE: Record<string, number> = { linalg: 1e-4, nn: 5e-3, 'memory-format': 5e-3, autograd: 5e-3, random: 1e-2 };

@@ -18,12 +18,18 @@ export function median(xs: readonly number[]): number {
 
 /**
  * Runs one measurement child limited to `threads` (libtorch, OpenMP and MKL alike) and parses
- * the JSON object on the last line of its stdout. `showProgress` passes the child's stderr
+ * the JSON object on the last line of its stdout (or, when that line is no whole object, all of
+ * stdout: a CLI's pretty-printed --json). `showProgress` passes the child's stderr
  * through (long runs); otherwise it is kept for the error message.
  */
 export function runMeasurement<M>(cmd: string, args: readonly string[], threads: number, showProgress = false): M {
   const env = { ...process.env, SPOTDIFF_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   const r = spawnSync(cmd, args, { encoding: 'utf8', env, cwd: repoRoot, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', showProgress ? 'inherit' : 'pipe'] });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})${showProgress ? '' : `:\n${r.stderr}`}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as M;
+  const out = r.stdout.trim();
+  try {
+    return JSON.parse(out.split('\n').pop() ?? '') as M;
+  } catch {
+    return JSON.parse(out) as M;
+  }
 }
