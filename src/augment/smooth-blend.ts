@@ -2,7 +2,7 @@ import * as T from '../tensor/index.js';
 import type { Random } from '../util/random.js';
 import { checkImages, checkInterval, checkPerImage, checkRange } from './check.js';
 import { checkJitterStrength, sampleColorJitter, type ColorJitterParams, type ColorJitterStrength } from './color-jitter.js';
-import { blurSignal } from './gaussian-blur.js';
+import { gaussianRadius, gaussianWeights, paddedIndices } from './gaussian-blur.js';
 import { samplePatchSize, samplePosition, type Box } from './patch.js';
 import { boxPositions, gatherRows, padRows, rowIndex, scatterRows } from './box-pixels.js';
 import { jitterRegions } from './region-jitter.js';
@@ -81,12 +81,21 @@ export function sampleSmoothBlend(rng: Random, height: number, width: number, co
   return { source, target, jitter: sampleColorJitter(rng, c.jitter) };
 }
 
-// The 1-D factor of a blurred box: blurring is separable and so is the box's indicator.
+// The 1-D factor of a blurred box: blurring is separable and so is the box's indicator. The
+// terms of blurSignal's sum (scipy's 'symmetric' borders: the mask keeps its mass at the image
+// edge) that are not zero: each padded position that reads a box pixel adds its kernel weight to
+// the outputs within the radius, about size·(2r + 1) terms instead of length·(2r + 1).
 function boxProfile(length: number, start: number, size: number, sigma: number): Float64Array {
-  const indicator = new Float64Array(length);
-  indicator.fill(1, start, start + size);
-  // scipy's gaussian_filter borders ('symmetric'): the mask keeps its mass at the image edge.
-  return blurSignal(indicator, sigma, { padding: 'symmetric' });
+  const r = gaussianRadius(sigma);
+  const weights = gaussianWeights(sigma, r);
+  const source = Int32Array.from(paddedIndices(length, r, 'symmetric'), Number);
+  const out = new Float64Array(length);
+  source.forEach((s, p) => {
+    if (s < start || s >= start + size) return;
+    // padded position p is read by outputs i = p − k, k = 0..2r
+    for (let i = Math.max(0, p - 2 * r); i <= Math.min(length - 1, p); i++) out[i] = (out[i] as number) + (weights[p - i] as number);
+  });
+  return out;
 }
 
 // Boxes must lie inside the image, source and target of the same size.
