@@ -103,11 +103,7 @@ export function greedyCoreset(points: T.Tensor, o: GreedyCoresetOptions): Int32A
   const indexTensor = (idx: ArrayLike<number>): T.Tensor => T.tensor(BigInt64Array.from(Array.from(idx, (v) => BigInt(v))), [idx.length], { device });
   try {
     return T.noGrad(() => {
-      const { asPoint, asCentre } = T.tidy(() => {
-        const norms = T.unsqueeze(T.sum(T.mul(points, points), 1), 1);
-        const ones = T.onesLike(norms);
-        return { asPoint: T.cat([points, norms, ones], 1), asCentre: T.cat([T.mul(points, -2), ones, norms], 1) };
-      });
+      const { asPoint, asCentre } = distanceOperands(points);
       own(asPoint);
       own(asCentre);
       const startCentres = own(T.tidy(() => T.transpose(T.indexSelect(asCentre, 0, indexTensor(o.startIndices)), 0, 1)));
@@ -152,6 +148,18 @@ export function greedyCoreset(points: T.Tensor, o: GreedyCoresetOptions): Int32A
 }
 
 /**
+ * The points as rows [p, |p|², 1] and as centres [-2c, 1, |c|²]: one matmul of the two gives
+ * the squared distances |p|² - 2p·c + |c|² of every point to every centre.
+ */
+function distanceOperands(points: T.Tensor): { asPoint: T.Tensor; asCentre: T.Tensor } {
+  return T.tidy(() => {
+    const norms = T.unsqueeze(T.sum(T.mul(points, points), 1), 1);
+    const ones = T.onesLike(norms);
+    return { asPoint: T.cat([points, norms, ones], 1), asCentre: T.cat([T.mul(points, -2), ones, norms], 1) };
+  });
+}
+
+/**
  * The eager loop kept on the points' device: each step takes the argmax of the running minimum,
  * records it into a device tensor and lowers every distance by the new centre, without reading
  * anything back; the picks are read once at the end. One [N, k+2] × [k+2] product per pick,
@@ -167,11 +175,7 @@ function residentCoreset(points: T.Tensor, o: GreedyCoresetOptions): Int32Array 
   };
   try {
     return T.noGrad(() => {
-      const { asPoint, asCentre } = T.tidy(() => {
-        const norms = T.unsqueeze(T.sum(T.mul(points, points), 1), 1);
-        const ones = T.onesLike(norms);
-        return { asPoint: T.cat([points, norms, ones], 1), asCentre: T.cat([T.mul(points, -2), ones, norms], 1) };
-      });
+      const { asPoint, asCentre } = distanceOperands(points);
       own(asPoint);
       own(asCentre);
       const starts = T.tensor(BigInt64Array.from(o.startIndices, (v) => BigInt(v)), [o.startIndices.length], { device });
