@@ -2,19 +2,19 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as T from '../../src/tensor/index.js';
-import { createPretrainMethod } from '../../src/pretrain/create.js';
 import { trainPretrain, type MethodFactory, type PretrainOptions } from '../../src/pretrain/trainer.js';
 import { readStepLog } from '../../src/pretrain/log.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyImages } from './tiny-images.js';
+import { smallHeads, tinyRunOptions } from './tiny-run.js';
 
 // Tiny SimSiam + SPD runs (ResNet-18, 32 px, batch 4, 4 steps) at each precision, compared
 // step by step with fp32, the reference.
 
 const dir = tempDir('spotdiff-precision-');
 let data = '';
-const small: MethodFactory = (r) => createPretrainMethod({ method: r.method, arch: r.arch, spd: r.spd, viewSize: r.viewSize, dim: 64, predDim: 16 });
+const small: MethodFactory = smallHeads;
 
 before(async () => {
   data = await writeTinyImages(join(dir, 'data'));
@@ -23,18 +23,7 @@ const threads = T.getNumThreads();
 T.setNumThreads(1);
 after(() => T.setNumThreads(threads));
 
-const options = (out: string, extra: Partial<PretrainOptions> = {}): PretrainOptions => ({
-  method: 'simsiam',
-  data: [data],
-  backbone: 'resnet18',
-  epochs: 2,
-  batchSize: 4,
-  size: 32,
-  seed: 5,
-  out: join(dir, out),
-  quiet: true,
-  ...extra,
-});
+const options = (out: string, extra: Partial<PretrainOptions> = {}): PretrainOptions => tinyRunOptions(data, join(dir, out), { seed: 5, ...extra });
 
 async function stepLosses(out: string, extra: Partial<PretrainOptions>): Promise<number[]> {
   const result = await trainPretrain(options(out, extra), { createMethod: small });

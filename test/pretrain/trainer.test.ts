@@ -7,7 +7,6 @@ import { encodeSafetensors, hostTensor, readSafetensors, writeSafetensors } from
 import { ResNet } from '../../src/models/resnet.js';
 import { saveWeights } from '../../src/models/weights.js';
 import { createBackbone } from '../../src/detect/run/backbone.js';
-import { createPretrainMethod } from '../../src/pretrain/create.js';
 import { CHECKPOINT_FILE, trainPretrain, type MethodFactory, type PretrainOptions } from '../../src/pretrain/trainer.js';
 import { readCheckpointMeta, type CheckpointWriter } from '../../src/pretrain/checkpoint.js';
 import { loadInitWeights, readInitWeights } from '../../src/pretrain/init-weights.js';
@@ -18,23 +17,12 @@ import { isAtomicTempName } from '../../src/util/atomic-write.js';
 import { isSpotdiffError, type ErrorCode } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyImages } from './tiny-images.js';
+import { smallHeads, tinyRunOptions } from './tiny-run.js';
 
-// Tiny runs: ResNet-18 on 8 PNGs of 32 px (2 objects × 4), batch 4 (2 steps an epoch), SimSiam
-// with SPD and small heads (projector 64, predictor 16) so a step takes a fraction of a second.
-
+// Tiny runs (./tiny-run.ts): a step takes a fraction of a second.
 const dir = tempDir('spotdiff-pretrain-');
 let data = '';
-const small: MethodFactory = (r) =>
-  createPretrainMethod({
-    method: r.method,
-    arch: r.arch,
-    spd: r.spd,
-    viewSize: r.viewSize,
-    dim: r.method === 'simsiam' ? 64 : 16,
-    predDim: 16,
-    queueSize: 16,
-    ...(r.numClasses !== null ? { numClasses: r.numClasses } : {}),
-  });
+const small: MethodFactory = smallHeads;
 
 before(async () => {
   data = await writeTinyImages(join(dir, 'data'));
@@ -45,18 +33,7 @@ const threads = T.getNumThreads();
 T.setNumThreads(1);
 after(() => T.setNumThreads(threads));
 
-const options = (out: string, extra: Partial<PretrainOptions> = {}): PretrainOptions => ({
-  method: 'simsiam',
-  data: [data],
-  backbone: 'resnet18',
-  epochs: 2,
-  batchSize: 4,
-  size: 32,
-  seed: 3,
-  out,
-  quiet: true,
-  ...extra,
-});
+const options = (out: string, extra: Partial<PretrainOptions> = {}): PretrainOptions => tinyRunOptions(data, out, extra);
 
 function losses(records: StepRecord[]): Omit<StepRecord, 'imagesPerSecond'>[] {
   return records.map(({ step, epoch, lr, total, base, spd }) => ({ step, epoch, lr, total, base, spd }));
