@@ -7,6 +7,7 @@ import type { Command } from './command.js';
 export const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./doctor.js')).command,
   prepare: async () => (await import('./prepare.js')).command,
+  split: async () => (await import('./split.js')).command,
   download: async () => (await import('./download.js')).command,
   synth: async () => (await import('./synth.js')).command,
   metrics: async () => (await import('./metrics.js')).command,

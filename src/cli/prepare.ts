@@ -10,11 +10,14 @@ prepare_data.py does, to OUT/<split-type>/<object>/{train,test}/{good,bad}/ with
 binarised to 0/255 in OUT/<split-type>/<object>/ground_truth/.
 
   --split-type    1cls (normal-only training), 2cls_highshot or 2cls_fewshot
-  --data-folder   the raw VisA folder (from spotdiff download visa)
+  --data-folder   the raw VisA folder (from spotdiff download visa), or your own folder
+                  dataset with a --split-file made by spotdiff split: the split file's
+                  image and mask paths are relative to this folder, whatever its layout
   --save-folder   where the prepared folders go
   --split-file    the split CSV (default DATA/split_csv/<split-type>.csv, as in the
                   downloaded VisA; when DATA has none, the official VisA split shipped
-                  with spotdiff in data/visa/split_csv/)
+                  with spotdiff in data/visa/split_csv/; a folder dataset needs one,
+                  see spotdiff split --help)
   --concurrency   file operations in flight (default 16)
   --json          print a summary (counts per object, split and label) on stdout
   --quiet         no progress on stderr

@@ -4,6 +4,8 @@ import { copyFileAtomic, isAtomicTempName, writeFileAtomic } from '../../util/at
 import { SpotdiffError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
 import { parseCsvRows } from '../datasets/csv.js';
+import { folderProductDirs } from '../datasets/folder.js';
+import { rawVisaObjects } from '../datasets/raw-visa.js';
 import { defaultSplitFile, officialSplitFile } from './facts.js';
 import { layoutCollisions, objectFolders, preparedPaths } from './layout.js';
 import { mapLimit } from './parallel.js';
@@ -27,7 +29,10 @@ import { formatProblems, validateSplitRows, type SplitRow, type SplitType } from
 
 export interface PrepareOptions {
   splitType: SplitType;
-  /** The raw dataset root (holding split_csv/ and the object folders). */
+  /**
+   * The raw dataset root (holding split_csv/ and the object folders), or any folder the split
+   * file's image and mask paths are relative to, such as a folder dataset split by data/splits.
+   */
   dataFolder: string;
   /** The output goes to <saveFolder>/<splitType>/. */
   saveFolder: string;
@@ -68,11 +73,12 @@ export async function prepareVisa(options: PrepareOptions): Promise<PrepareSumma
   const dataFolder = resolve(options.dataFolder);
   const outputFolder = resolve(options.saveFolder, splitType);
   const splitFile = resolve(options.splitFile ?? (await defaultSplitFile(dataFolder, splitType)));
+  if (options.splitFile === undefined) await refuseOfficialSplitForFolderDataset(dataFolder, splitFile, splitType);
   const concurrency = options.concurrency ?? 16;
   const showProgress = options.progress ?? true;
   const say = (line: string): void => void (showProgress && process.stderr.write(line + '\n'));
 
-  if (!(await isDirectory(dataFolder))) throw new SpotdiffError('ERR_NOT_FOUND', `data folder ${dataFolder} does not exist (it should hold the extracted VisA dataset)`);
+  if (!(await isDirectory(dataFolder))) throw new SpotdiffError('ERR_NOT_FOUND', `data folder ${dataFolder} does not exist (it should hold the extracted VisA dataset, or the images a split file lists)`);
   const shipped = splitFile === officialSplitFile(splitType) ? ` (the official VisA split shipped with spotdiff: ${dataFolder} has no split_csv/${splitType}.csv)` : '';
   const rows = await readRows(splitFile, splitType, options.splitFile === undefined);
   say(`prepare ${splitType}: ${rows.length} images listed in ${splitFile}${shipped}`);
@@ -170,6 +176,20 @@ async function readRows(splitFile: string, splitType: SplitType, isDefault: bool
     throw new SpotdiffError('ERR_BAD_CSV', `${formatProblems(splitFile, problems)}\n(nothing was written)`);
   }
   return rows;
+}
+
+/**
+ * A folder dataset (good/, bad/, masks/) has no split of its own, and the official VisA split
+ * lists none of its images: say how to make one instead of listing thousands of missing files.
+ */
+async function refuseOfficialSplitForFolderDataset(dataFolder: string, splitFile: string, splitType: SplitType): Promise<void> {
+  if (splitFile !== officialSplitFile(splitType)) return;
+  if ((await rawVisaObjects(dataFolder)).objects.length > 0 || (await folderProductDirs(dataFolder)).size === 0) return;
+  throw new SpotdiffError(
+    'ERR_NOT_FOUND',
+    `${dataFolder} is a folder dataset (good/, bad/, masks/), not raw VisA, and has no split_csv/${splitType}.csv; the official VisA split does not list its images. ` +
+      `Make a split file for it (spotdiff split) and name it as the split file.`,
+  );
 }
 
 export function countRows(rows: readonly SplitRow[]): { counts: Record<string, ObjectCounts>; total: ObjectCounts } {
