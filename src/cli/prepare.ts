@@ -30,7 +30,7 @@ the output is the split; only files directly in the folders prepare makes
 (OUT/<split-type>/<object>/{train,test,ground_truth}/...) are removed, never anything else.`;
 
 export const command: Command = {
-  summary: 'build the official VisA 1cls / 2cls splits in the MVTec AD layout',
+  summary: 'build a 1cls / 2cls split (official VisA, or your own from split) in the MVTec AD layout',
   usage,
   async run(argv) {
     const { values } = parseFlags(argv, {
