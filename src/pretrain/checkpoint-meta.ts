@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { readCheckpointMetadata } from '../nn/checkpoint-record.js';
 import { SpotdiffError } from '../util/errors.js';
 import type { PretrainConfig } from './run-config.js';
 
@@ -59,30 +59,6 @@ export function parseMeta(path: string, metadata: Readonly<Record<string, string
  * is no checkpoint file. Lets a command check a resume before loading libtorch or the data.
  */
 export async function readCheckpointMeta(path: string): Promise<CheckpointMeta | null> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new SpotdiffError('ERR_IO', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    const size = (await fh.stat()).size;
-    const head = new Uint8Array(8);
-    if (size < 8 || (await fh.read(head, 0, 8, 0)).bytesRead !== 8) throw badCheckpoint(path, `it has ${size} bytes (truncated)`);
-    const n = Number(new DataView(head.buffer).getBigUint64(0, true));
-    if (!(n > 0 && n <= 100_000_000 && 8 + n <= size)) throw badCheckpoint(path, 'its header length does not fit the file (truncated or not safetensors)');
-    const header = new Uint8Array(n);
-    await fh.read(header, 0, n, 8);
-    let json: { __metadata__?: Record<string, string> };
-    try {
-      json = JSON.parse(new TextDecoder().decode(header)) as typeof json;
-    } catch (e) {
-      throw badCheckpoint(path, 'its header is not JSON', e);
-    }
-    return parseMeta(path, json.__metadata__ ?? {});
-  } finally {
-    await fh.close();
-  }
+  const metadata = await readCheckpointMetadata(path, (what, cause) => badCheckpoint(path, what, cause));
+  return metadata === null ? null : parseMeta(path, metadata);
 }
-

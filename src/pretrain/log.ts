@@ -1,12 +1,8 @@
-import { appendFile, readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { SpotdiffError } from '../util/errors.js';
+import { JsonlStepLog, readJsonlStepLog } from '../util/step-log.js';
 
 /**
- * The loss log of a pre-training run: one JSON object per optimiser step, one per line
- * (JSONL), appended as the run goes so that a crash loses at most the line being written.
- * On resume the log is cut back to the checkpoint's step (the steps after it are run again)
- * and a torn last line is dropped, so the log of a resumed run has each step exactly once.
+ * The loss log of a pre-training run (log.jsonl): one StepRecord per optimiser step, appended
+ * as the run goes and cut back to the checkpoint's step on resume (util/step-log.ts).
  */
 
 export const LOG_FILE = 'log.jsonl';
@@ -26,45 +22,14 @@ export interface StepRecord {
   imagesPerSecond: number;
 }
 
-export class StepLog {
-  private constructor(readonly path: string) {}
+export type StepLog = JsonlStepLog<StepRecord>;
 
-  /** Starts an empty log (a fresh run), replacing any log of an earlier run that never checkpointed. */
-  static async create(path: string): Promise<StepLog> {
-    await writeFileAtomic(path, '');
-    return new StepLog(path);
-  }
-
+export const StepLog = {
+  /** Starts an empty log (a fresh run). */
+  create: (path: string): Promise<StepLog> => JsonlStepLog.create<StepRecord>(path),
   /** Keeps the records of steps 1..`step` of an existing log (resume) and appends after them. */
-  static async resume(path: string, step: number): Promise<StepLog> {
-    const kept = (await readStepLog(path)).filter((r) => r.step <= step);
-    await writeFileAtomic(path, kept.map((r) => JSON.stringify(r) + '\n').join(''));
-    return new StepLog(path);
-  }
-
-  async append(record: StepRecord): Promise<void> {
-    await appendFile(this.path, JSON.stringify(record) + '\n');
-  }
-}
+  resume: (path: string, step: number): Promise<StepLog> => JsonlStepLog.resume<StepRecord>(path, step),
+};
 
 /** Every complete record of a log in order; a torn or unparsable line is skipped. A missing log is empty. */
-export async function readStepLog(path: string): Promise<StepRecord[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new SpotdiffError('ERR_IO', `cannot read the log ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  const out: StepRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const r = JSON.parse(line) as StepRecord;
-      if (Number.isInteger(r.step)) out.push(r);
-    } catch {
-      /* torn line of an interrupted append */
-    }
-  }
-  return out;
-}
+export const readStepLog = (path: string): Promise<StepRecord[]> => readJsonlStepLog<StepRecord>(path);

@@ -1,5 +1,6 @@
 import type { ResNetArch } from '../models/backbone-names.js';
 import { SpotdiffError } from '../util/errors.js';
+import { recordDifferences } from '../util/json-diff.js';
 import type { PretrainMethodName, SpdConfig } from './method.js';
 import type { Precision } from '../tensor/autocast.js';
 
@@ -44,14 +45,7 @@ export interface PretrainConfig {
 /** The fields in which two configs differ, each as "name: saved → now". */
 export function configDifferences(savedAsWritten: PretrainConfig, now: PretrainConfig): string[] {
   const saved: PretrainConfig = { ...savedAsWritten, precision: savedAsWritten.precision ?? 'fp32' };
-  const out: string[] = [];
-  const keys = new Set([...Object.keys(saved), ...Object.keys(now)]) as Set<keyof PretrainConfig>;
-  for (const k of keys) {
-    const a = JSON.stringify(saved[k]);
-    const b = JSON.stringify(now[k]);
-    if (a !== b) out.push(`${k}: ${a ?? 'unset'} in the checkpoint, ${b ?? 'unset'} now`);
-  }
-  return out;
+  return recordDifferences(saved, now);
 }
 
 /** Throws when a checkpoint's config is not the run's (resume would not continue the same run). */

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as T from '../tensor/index.js';
@@ -10,6 +9,7 @@ import { SpotdiffError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { pathExists } from '../util/fs.js';
+import { spotdiffVersion } from '../util/version.js';
 import type { PretrainMethod, PretrainMethodName, SpdConfig } from './method.js';
 import { METHOD_DEFAULTS, scaledLr } from './defaults.js';
 import { checkPretrainOptions, type PretrainOptions } from './options.js';
@@ -89,18 +89,6 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 export function pretrainPaths(out: string): { checkpoint: string; log: string; backbone: string } {
   return { checkpoint: join(out, CHECKPOINT_FILE), log: join(out, LOG_FILE), backbone: join(out, BACKBONE_FILE) };
-}
-
-let cachedVersion: string | null = null;
-function spotdiffVersion(): string {
-  if (cachedVersion === null) {
-    try {
-      cachedVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-    } catch {
-      cachedVersion = 'unknown';
-    }
-  }
-  return cachedVersion;
 }
 
 /** Removes what an interrupted atomic write of this run's files left behind (never anything else). */
