@@ -1,12 +1,14 @@
 import { readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SpotdiffError } from '../../util/errors.js';
+import { isSpotdiffError, SpotdiffError } from '../../util/errors.js';
 import { Random } from '../../util/random.js';
 import { writeDirAtomic } from '../../util/atomic-write.js';
 import { DEFAULT_SYNTH_OBJECTS, SYNTH_OBJECTS } from './objects/index.js';
 import type { RenderJob } from './encode.js';
 import { RenderPool, defaultThreads } from './pool.js';
-import { PROTOCOL_NAMES, splitCsv, splitRows, type ObjectImages } from './splits.js';
+import { assignSplit, type ObjectImages } from '../splits/assign.js';
+import { formatSplitCsv } from '../splits/split-file.js';
+import { SPLIT_TYPES, type SplitType } from '../visa/split-csv.js';
 import type { Domain, SynthObject } from './types.js';
 
 /**
@@ -14,7 +16,7 @@ import type { Domain, SynthObject } from './types.js';
  *   <out>/<object>/Data/Images/Normal/NNNN.JPG, Data/Images/Anomaly/NNN.JPG
  *   <out>/<object>/Data/Masks/Anomaly/NNN.png   class-id masks (pixel value = defect class id)
  *   <out>/<object>/image_anno.csv               image,label,mask (paths relative to <out>)
- *   <out>/split_csv/{1cls,2cls_highshot,2cls_fewshot}.csv
+ *   <out>/split_csv/{1cls,2cls_highshot,2cls_fewshot}.csv (those the image counts allow; src/data/splits rules)
  *   <out>/defect_classes.json                   per object: id -> name, 0 = BACKGROUND
  *   <out>/synth.json                            the parameters it was made with
  * The same options give the same bytes. The folder appears all at once (written beside, renamed).
@@ -156,9 +158,9 @@ export async function generateSynthDataset(options: SynthOptions): Promise<Synth
       }
       await Promise.all(inFlight);
       await mkdir(join(tmp, 'split_csv'));
-      for (const protocol of PROTOCOL_NAMES) await writeFile(join(tmp, 'split_csv', `${protocol}.csv`), splitCsv(splitRows(listing, protocol, seed)));
+      const splits = await writeSplitFiles(join(tmp, 'split_csv'), listing, seed);
       await writeFile(join(tmp, 'defect_classes.json'), JSON.stringify(defectClasses, null, 1) + '\n');
-      const manifest = { generator: 'spotdiff synth', version: 1, seed, size, normal, anomalous, objects: objects.map((o) => o.name) };
+      const manifest = { generator: 'spotdiff synth', version: 1, seed, size, normal, anomalous, objects: objects.map((o) => o.name), splits };
       await writeFile(join(tmp, 'synth.json'), JSON.stringify(manifest, null, 2) + '\n');
     });
   } finally {
@@ -172,4 +174,25 @@ export async function generateSynthDataset(options: SynthOptions): Promise<Synth
     objects: objects.map((o) => ({ name: o.name, domain: o.domain, normal, anomalous, defectClasses: [...o.defectClasses] })),
     images: total,
   };
+}
+
+/**
+ * The split files of every split type the image counts allow, by the paper's rules
+ * (src/data/splits); a type whose rule a class is too small for (no anomalies: no 1cls test
+ * anomalies, no 2cls anomalies to split) is left out. Returns the types written.
+ */
+async function writeSplitFiles(dir: string, listing: readonly ObjectImages[], seed: number): Promise<SplitType[]> {
+  const written: SplitType[] = [];
+  for (const splitType of SPLIT_TYPES) {
+    let rows;
+    try {
+      rows = assignSplit(listing, splitType, seed);
+    } catch (e) {
+      if (isSpotdiffError(e, 'ERR_BAD_INPUT')) continue;
+      throw e;
+    }
+    await writeFile(join(dir, `${splitType}.csv`), formatSplitCsv(rows));
+    written.push(splitType);
+  }
+  return written;
 }

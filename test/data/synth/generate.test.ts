@@ -8,7 +8,9 @@ import { defectPlan, generateSynthDataset } from '../../../src/data/synth/genera
 import { encodeJpeg } from '../../../src/data/synth/encode.js';
 import { renderSample } from '../../../src/data/synth/render.js';
 import { SYNTH_OBJECTS } from '../../../src/data/synth/objects/index.js';
-import { PROTOCOLS, PROTOCOL_NAMES } from '../../../src/data/synth/splits.js';
+import { SPLIT_RULES } from '../../../src/data/splits/rules.js';
+import { trainCount } from '../../../src/data/splits/train-count.js';
+import { SPLIT_TYPES } from '../../../src/data/visa/split-csv.js';
 import type { SynthObject } from '../../../src/data/synth/types.js';
 import { readRawVisa } from '../../../src/data/datasets/raw-visa.js';
 import { openDataset } from '../../../src/data/datasets/open.js';
@@ -83,17 +85,17 @@ test('raw VisA layout: image_anno.csv, JPEG images at the asked size, class-id m
 });
 
 test('split CSVs follow the three protocols: counts per object, every image once, masks only for anomalies', async () => {
-  for (const protocol of PROTOCOL_NAMES) {
+  for (const protocol of SPLIT_TYPES) {
     const rows = await readCsv(join(root, 'split_csv', `${protocol}.csv`), ['object', 'split', 'label', 'image', 'mask']);
     assert.equal(rows.length, 3 * (N + M));
     assert.equal(new Set(rows.map((r) => r.values['image'])).size, rows.length, 'each image once');
-    const { normalTrain, anomalyTrain } = PROTOCOLS[protocol];
+    const rule = SPLIT_RULES[protocol];
     for (const object of ['board', 'pills', 'tealight']) {
       const count = (split: string, label: string): number => rows.filter((r) => r.values['object'] === object && r.values['split'] === split && r.values['label'] === label).length;
-      assert.equal(count('train', 'normal'), Math.round(normalTrain * N), `${protocol} ${object} train normal`);
-      assert.equal(count('test', 'normal'), N - Math.round(normalTrain * N));
-      assert.equal(count('train', 'anomaly'), Math.round(anomalyTrain * M));
-      assert.equal(count('test', 'anomaly'), M - Math.round(anomalyTrain * M));
+      assert.equal(count('train', 'normal'), trainCount(rule.normal, N, 'normal'), `${protocol} ${object} train normal`);
+      assert.equal(count('test', 'normal'), N - trainCount(rule.normal, N, 'normal'));
+      assert.equal(count('train', 'anomaly'), trainCount(rule.anomaly, M, 'anomaly'));
+      assert.equal(count('test', 'anomaly'), M - trainCount(rule.anomaly, M, 'anomaly'));
     }
     assert.ok(rows.every((r) => (r.values['label'] === 'anomaly') === (r.values['mask'] !== '')));
     // the dataset reader takes the same split file and finds every file
