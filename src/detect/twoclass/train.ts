@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as T from '../../tensor/index.js';
 import { SGD } from '../../nn/index.js';
 import type { CheckpointWriter } from '../../nn/checkpoint.js';
 import { normalizeImages } from '../../augment/normalize.js';
 import type { Sample } from '../../data/datasets/sample.js';
+import { sweepDeadTemps } from '../../util/atomic-write.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
 import { Random, hashSeed } from '../../util/random.js';
@@ -122,6 +123,11 @@ interface OpenRun {
 
 async function openRun(plan: TwoClassTrainPlan, request: TwoClassTrainRequest): Promise<OpenRun> {
   const { config, paths } = plan;
+  if (paths !== null) {
+    await mkdir(dirname(paths.checkpoint), { recursive: true });
+    // What interrupted atomic writes of dead processes left beside the files (never anything else).
+    for (const p of [paths.checkpoint, paths.log]) await sweepDeadTemps(p);
+  }
   const saved = paths === null ? null : await readTwoClassCheckpointMeta(paths.checkpoint);
   if (saved !== null && request.work?.resume !== true) {
     throw new SpotdiffError('ERR_USAGE', `${request.work?.dir} already holds a 2-class training run (${TWOCLASS_CHECKPOINT_FILE}); resume it, or choose another work folder`);
@@ -139,7 +145,6 @@ async function openRun(plan: TwoClassTrainPlan, request: TwoClassTrainRequest): 
     const startStep = meta?.step ?? 0;
     let log: JsonlStepLog<TwoClassStepRecord> | null = null;
     if (paths !== null) {
-      await mkdir(resolve(request.work!.dir), { recursive: true });
       log = meta !== null ? await JsonlStepLog.resume<TwoClassStepRecord>(paths.log, startStep) : await JsonlStepLog.create<TwoClassStepRecord>(paths.log);
     }
     return { plan, network, optimizer, log, startStep, lastLoss: meta?.lastLoss ?? null };

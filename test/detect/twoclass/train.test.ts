@@ -9,7 +9,9 @@ import { readJsonlStepLog } from '../../../src/util/step-log.js';
 import { isSpotdiffError, type ErrorCode } from '../../../src/util/errors.js';
 import {
   fewShotSamples,
+  readTwoClassCheckpointMeta,
   resolveTwoClassTrainConfig,
+  TWOCLASS_CHECKPOINT_FILE,
   trainTwoClass,
   type TwoClassNetworkFactory,
   type TwoClassStepRecord,
@@ -117,6 +119,29 @@ test('few-shot (iterations, segmenter): interrupted after step 8 and resumed fro
 test('high-shot (epochs, classifier): interrupted mid-epoch 3 and resumed from epoch 2 gives the uninterrupted weights bit for bit', async () => {
   // 24 images, batch 8: 3 steps per epoch; 4 epochs; a checkpoint per epoch (steps 3, 6, 9, 12).
   await interruptedThenResumed('classifier', { protocol: 'high-shot', iterations: undefined, epochs: 4, batchSize: 8, checkpointEvery: undefined }, 8);
+});
+
+test('a stop signal ends the run after the current step with a checkpoint of it; the resume finishes with the uninterrupted weights', async () => {
+  const extra = { iterations: 6 };
+  const a = await trainTwoClass(request('segmenter', null, extra));
+  const wa = weights(a.network);
+  a.network.dispose();
+  const out = join(dir, 'stopped');
+  const ctl = new AbortController();
+  const stopped = await trainTwoClass(request('segmenter', { dir: out, resume: false }, extra), {
+    signal: ctl.signal,
+    onStep: (e) => {
+      if (e.record.step === 3) ctl.abort();
+      assert.equal(e.checkpoint !== null, e.record.step === 4, `checkpoint at step ${e.record.step}`);
+    },
+  });
+  stopped.network.dispose();
+  assert.deepEqual([stopped.completed, stopped.steps], [false, 4]);
+  assert.equal((await readTwoClassCheckpointMeta(join(out, TWOCLASS_CHECKPOINT_FILE)))?.step, 4);
+  const b = await trainTwoClass(request('segmenter', { dir: out, resume: true }, extra));
+  assert.deepEqual([b.completed, b.startStep, b.stepsThisCall], [true, 4, 2]);
+  assert.deepEqual(weights(b.network), wa);
+  b.network.dispose();
 });
 
 test('a resume from a checkpoint of another configuration, data or network is refused, naming the difference', async () => {
