@@ -73,7 +73,8 @@ const device = benchDevice(opts.device);
 /** The spotdiff side, in this (child) process: the library parts `spotdiff fit` / `eval` use. */
 async function measure(method: Method, lists: Lists, weights: string): Promise<Measurement> {
   const T = await import('../src/tensor/index.js');
-  const { createBackbone, batchFeatures, disposeFeatures } = await import('../src/detect/run/backbone.js');
+  const { createBackbone } = await import('../src/models/backbone.js');
+  const { batchFeatures, disposeFeatures } = await import('../src/models/feature-extractor.js');
   const { DataLoader } = await import('../src/data/loader.js');
   const { PatchcoreFitter, PatchcoreModel, patchcoreEmbedding } = await import('../src/detect/patchcore/index.js');
   const { PadimFitter, padimEmbedding } = await import('../src/detect/padim/index.js');

@@ -2,13 +2,13 @@ import type { Command } from './command.js';
 import { intFlag, listFlag, MAX_IMAGE_SIDE, numberFlag, parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 import { PRETRAIN_METHODS, type PretrainMethodName } from '../pretrain/method.js';
-import { ABLATION_DETECTORS, planAblation, type AblationOptions } from '../pretrain/ablation-options.js';
-import type { Method as DetectorMethod } from '../detect/run/detector.js';
+import { planAblation, type AblationOptions } from '../pretrain/ablation-options.js';
+import { methodChoices, methodFlag, methodList } from './method-flag.js';
 
 const usage = `usage: spotdiff ablation --method simsiam|moco|simclr|supervised --data DIR [--data DIR2 ...]
                          [--backbone resnet18|resnet50|wide_resnet50_2] --epochs N --batch-size B
                          [--size 224] [--seed S] [--eta 0.1] [--init WEIGHTS]
-                         --eval-data PREPARED_ROOT [--objects a,b] [--detector padim|patchcore]
+                         --eval-data PREPARED_ROOT [--objects a,b] [--detector ${methodChoices()}]
                          --out DIR [--keep-models] [--device cpu|cuda|auto] [--json] [--quiet]
 
 The paper's SPD ablation: pre-trains the backbone twice with the same method, from the same
@@ -26,7 +26,8 @@ for "w/o SPD" and "w/ SPD", the gap to w/o SPD in brackets, e.g. 72.4 (+3.1).
   --eval-data DIR     a prepared dataset (spotdiff prepare): train normals fit the detector,
                       the test split is scored
   --objects a,b       evaluate only these objects (default: all of --eval-data)
-  --detector D        padim (default) or patchcore
+  --detector D        the detector method (default padim), of:
+${methodList('                        ')}
   --keep-models       keep each fitted model folder (default: removed once its metrics are saved)
 
 Writes in DIR:
@@ -64,7 +65,7 @@ export const command: Command = {
     const method = requireFlag(values.method, 'method');
     if (!(PRETRAIN_METHODS as readonly string[]).includes(method)) throw new SpotdiffError('ERR_USAGE', `--method must be one of ${PRETRAIN_METHODS.join(', ')}, got "${method}"`);
     const detector = values.detector ?? 'padim';
-    if (!(ABLATION_DETECTORS as readonly string[]).includes(detector)) throw new SpotdiffError('ERR_USAGE', `--detector must be one of ${ABLATION_DETECTORS.join(', ')}, got "${detector}"`);
+    methodFlag(detector, 'detector');
     const quiet = values.quiet === true || values.json === true;
     const options: AblationOptions = {
       method: method as PretrainMethodName,
@@ -78,7 +79,7 @@ export const command: Command = {
       ...(values.init !== undefined ? { init: values.init } : {}),
       evalData: requireFlag(values['eval-data'], 'eval-data'),
       ...(values.objects !== undefined ? { objects: listFlag(values.objects) ?? [] } : {}),
-      detector: detector as DetectorMethod,
+      detector,
       out: requireFlag(values.out, 'out'),
       device: values.device ?? 'cpu',
       keepModels: values['keep-models'] === true,

@@ -47,7 +47,7 @@ export const command: Command = {
     const out = requireFlag(values.out, 'out');
     const layer = checkAttentionLayer(values.layer ?? DEFAULT_ATTENTION_LAYER);
     if (positionals.length === 0) throw new SpotdiffError('ERR_USAGE', 'give at least one IMAGE to explain');
-    const { checkArch } = await import('../detect/run/backbone.js');
+    const { checkArch } = await import('../models/backbone.js');
     checkArch(backbone);
     const seed = intFlag(values.seed, 'seed', 0, 0);
     if (values.weights === undefined) {

@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './command.js';
 import { intFlag, listFlag, MAX_IMAGE_SIDE, parseFlags, requireFlag } from './args.js';
-import { SpotdiffError } from '../util/errors.js';
 import { deviceFlag } from './device-flag.js';
+import { methodChoices, methodFlag, methodList } from './method-flag.js';
 import { paperResultsFile } from '../data/visa/facts.js';
 import type { PaperFigures, ReportMetricKey } from '../report/index.js';
 
-const usage = `usage: spotdiff benchmark --data PREPARED_ROOT --method padim|patchcore [--objects a,b]
+const usage = `usage: spotdiff benchmark --data PREPARED_ROOT --method ${methodChoices()} [--objects a,b]
                           [--backbone B] [--weights FILE] [--size N] [--seed S] [--models DIR]
                           [--device cpu|cuda|auto]
                           [--paper-results FILE] [--json] [--report DIR]
@@ -19,7 +19,10 @@ beside ours, read from the paper_results.json shipped with spotdiff (data/visa/)
 --paper-results FILE.
 Models are written to --models DIR/<object> (default ./benchmark-models). DIR must be new,
 empty, or hold only model folders (an earlier benchmark's); anything else is refused.
---device D (cpu, the default; cuda, cuda:N or auto) is where fitting and scoring run.`;
+--device D (cpu, the default; cuda, cuda:N or auto) is where fitting and scoring run.
+
+Methods:
+${methodList()}`;
 
 const VISA_OBJECTS = ['candle', 'capsules', 'cashew', 'chewinggum', 'fryum', 'macaroni1', 'macaroni2', 'pcb1', 'pcb2', 'pcb3', 'pcb4', 'pipe_fryum'];
 const TABLE_KEYS: ReportMetricKey[] = ['image.aupr', 'image.auroc', 'pixel.aupr', 'pixel.auroc'];
@@ -71,19 +74,17 @@ export const command: Command = {
     });
     const device = await deviceFlag(values.device);
     const data = requireFlag(values.data, 'data');
-    const method = requireFlag(values.method, 'method');
-    if (method !== 'padim' && method !== 'patchcore') throw new SpotdiffError('ERR_USAGE', `--method must be padim or patchcore, got "${method}"`);
+    const method = methodFlag(requireFlag(values.method, 'method')).name;
     const backbone = values.backbone ?? 'resnet18';
-    const { checkArch } = await import('../detect/run/backbone.js');
+    const { checkArch } = await import('../models/backbone.js');
     checkArch(backbone);
     const seed = intFlag(values.seed, 'seed', 0, 0);
     const size = intFlag(values.size, 'size', 224, 32, MAX_IMAGE_SIDE);
     const quiet = values.quiet === true || values.json === true;
     if (values.weights === undefined) process.stderr.write(`spotdiff: warning: no --weights given: ${backbone} is randomly initialised (seed ${seed}); results need pretrained weights\n`);
     const { openDataset } = await import('../data/datasets/open.js');
-    const { fitModel } = await import('../detect/run/fit.js');
-    const { loadModelFolder, disposeModel } = await import('../detect/run/model-folder.js');
-    const { evaluateModel, metricValues } = await import('../detect/run/evaluate.js');
+    const { fitAndEvaluate } = await import('../detect/run/fit-and-evaluate.js');
+    const { metricValues } = await import('../detect/run/evaluate.js');
     const { writeEvalReport } = await import('../detect/run/report.js');
     const { buildTable, renderText, tableJson } = await import('../metrics/index.js');
     const ds = await openDataset(data, { objects: listFlag(values.objects) });
@@ -93,26 +94,20 @@ export const command: Command = {
     if (values.report !== undefined) await (await import('../report/index.js')).checkReportFolder(values.report);
     const paper = paperFigures(values['paper-results'], method, objects);
     const results = [];
-    const models = [];
+    const manifests = [];
     const records = [];
     for (const object of objects) {
       if (!quiet) process.stderr.write(`benchmark: ${object}\n`);
       const out = join(modelsRoot, object);
-      await fitModel({ method, data, object, backbone, weights: values.weights, size, seed, out, quiet, device });
-      const model = await loadModelFolder(out, { device });
-      try {
-        const r = await evaluateModel(model, data, { quiet });
-        records.push({ object, metrics: Object.fromEntries(TABLE_KEYS.filter((k) => metricValues(r)[k] !== undefined).map((k) => [k, metricValues(r)[k] as number])) });
-        if (values.report !== undefined) results.push(r);
-        else r.scored.maps.length = 0;
-        models.push(model);
-      } finally {
-        disposeModel(model);
-      }
+      const { manifest, result: r } = await fitAndEvaluate({ method, data, object, backbone, weights: values.weights, size, seed, out, quiet, device });
+      records.push({ object, metrics: Object.fromEntries(TABLE_KEYS.filter((k) => metricValues(r)[k] !== undefined).map((k) => [k, metricValues(r)[k] as number])) });
+      if (values.report !== undefined) results.push(r);
+      else r.scored.maps.length = 0;
+      manifests.push(manifest);
     }
     const table = buildTable(records, { meanRow: true });
     let reportPath: string | null = null;
-    if (values.report !== undefined) reportPath = await writeEvalReport(values.report, models[0]!, results, data, paper, models);
+    if (values.report !== undefined) reportPath = await writeEvalReport(values.report, manifests[0]!, results, data, paper, manifests);
     if (values.json) process.stdout.write(JSON.stringify({ method, backbone, data, table: tableJson(table), paper, report: reportPath }, null, 2) + '\n');
     else {
       const lines = [`${method} (${backbone}${values.weights === undefined ? ', random init' : ''}) on ${data}`, renderText(table)];

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from './command.js';
 import { intFlag, listFlag, MAX_IMAGE_SIDE, parseFlags } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
+import { methodFlag, methodList } from './method-flag.js';
 
 const usage = `usage: spotdiff demo [--out DIR] [--object NAME] [--normal N] [--anomalous N] [--size N]
                      [--methods patchcore,padim] [--weights FILE] [--seed S] [--json] [--quiet]
@@ -11,14 +12,17 @@ const usage = `usage: spotdiff demo [--out DIR] [--object NAME] [--normal N] [--
 The whole pipeline on a generated dataset, in minutes on 2 cores:
   1. spotdiff synth: a synthetic product (default "tealight") with N normal and N anomalous images
   2. spotdiff prepare --split-type 1cls: the prepared train/test layout
-  3. spotdiff fit: PatchCore and PaDiM on a ResNet-18 (random init unless --weights is given)
+  3. spotdiff fit: each of --methods (default PatchCore and PaDiM) on a ResNet-18 (random
+     init unless --weights is given)
   4. spotdiff eval --report: image and pixel metrics and an HTML report per method
 and prints where the reports are. Everything goes under --out (default ./spotdiff-demo). A rerun replaces an earlier demo's
 folder; a non-empty folder that no demo wrote is refused.
 
   --normal N      normal images (default 100; 90% train, 10% test)
   --anomalous N   anomalous images, all in the test split (default 20)
-  --size N        image side in pixels (default 128)`;
+  --size N        image side in pixels (default 128)
+  --methods a,b   detector methods to fit, of:
+${methodList('                    ')}`;
 
 export interface DemoResult {
   out: string;
@@ -49,7 +53,7 @@ export const command: Command = {
     const normal = intFlag(values.normal, 'normal', 100, 4, 100_000);
     const anomalous = intFlag(values.anomalous, 'anomalous', 20, 1, 100_000);
     const methods = listFlag(values.methods) ?? ['patchcore', 'padim'];
-    for (const m of methods) if (m !== 'padim' && m !== 'patchcore') throw new SpotdiffError('ERR_USAGE', `--methods: unknown method "${m}" (padim, patchcore)`);
+    for (const m of methods) methodFlag(m, 'methods');
     const quiet = values.quiet === true || values.json === true;
     const say = (line: string): void => {
       if (!quiet) process.stderr.write(`demo: ${line}\n`);
@@ -60,9 +64,8 @@ export const command: Command = {
     const started = Date.now();
     const { generateSynthDataset } = await import('../data/synth/generate.js');
     const { prepareVisa } = await import('../data/visa/prepare.js');
-    const { fitModel } = await import('../detect/run/fit.js');
-    const { loadModelFolder, disposeModel } = await import('../detect/run/model-folder.js');
-    const { evaluateModel, metricValues } = await import('../detect/run/evaluate.js');
+    const { fitAndEvaluate } = await import('../detect/run/fit-and-evaluate.js');
+    const { metricValues } = await import('../detect/run/evaluate.js');
     const { writeEvalReport } = await import('../detect/run/report.js');
     const { buildTable, renderText } = await import('../metrics/index.js');
 
@@ -75,23 +78,14 @@ export const command: Command = {
 
     const result: DemoResult = { out, seconds: 0, methods: [] };
     const records = [];
-    for (const method of methods as ('padim' | 'patchcore')[]) {
-      say(`3/4 fit ${method}`);
+    for (const method of methods) {
+      say(`3/4 fit ${method}, 4/4 eval ${method}`);
       const modelDir = join(out, 'models', method);
-      const t0 = Date.now();
-      await fitModel({ method, data, object, backbone: 'resnet18', weights: values.weights, size, seed, out: modelDir, quiet });
-      const t1 = Date.now();
-      say(`4/4 eval ${method}`);
-      const model = await loadModelFolder(modelDir);
-      try {
-        const r = await evaluateModel(model, data, { quiet });
-        const report = await writeEvalReport(join(out, 'reports', method), model, [r], `synthetic ${object} (1cls)`);
-        const metrics = metricValues(r);
-        records.push({ object: `${object} ${method}`, metrics });
-        result.methods.push({ method, model: modelDir, report, metrics, fitSeconds: (t1 - t0) / 1000, evalSeconds: (Date.now() - t1) / 1000 });
-      } finally {
-        disposeModel(model);
-      }
+      const run = await fitAndEvaluate({ method, data, object, backbone: 'resnet18', weights: values.weights, size, seed, out: modelDir, quiet });
+      const report = await writeEvalReport(join(out, 'reports', method), run.manifest, [run.result], `synthetic ${object} (1cls)`);
+      const metrics = metricValues(run.result);
+      records.push({ object: `${object} ${method}`, metrics });
+      result.methods.push({ method, model: modelDir, report, metrics, fitSeconds: run.fitSeconds, evalSeconds: run.evalSeconds });
     }
     result.seconds = (Date.now() - started) / 1000;
     if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -41,7 +41,7 @@ export const command: Command = {
       const r = await evaluateModel(model, data, { object: values.object, quiet: values.quiet === true || values.json === true, tiling });
       const metrics = metricValues(r);
       let reportPath: string | null = null;
-      if (values.report !== undefined) reportPath = await writeEvalReport(values.report, model, [r], data);
+      if (values.report !== undefined) reportPath = await writeEvalReport(values.report, model.manifest, [r], data);
       if (values.json) {
         process.stdout.write(JSON.stringify({ model: modelDir, object: r.object, images: r.images, anomalous: r.anomalous, tiling, metrics, threshold: model.manifest.threshold, report: reportPath }, null, 2) + '\n');
       } else {

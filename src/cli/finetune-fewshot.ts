@@ -89,7 +89,7 @@ export const command: Command = {
     const data = requireFlag(values.data, 'data');
     const backbone = requireFlag(values.backbone, 'backbone');
     const out = requireFlag(values.out, 'out');
-    const { checkArch } = await import('../detect/run/backbone.js');
+    const { checkArch } = await import('../models/backbone.js');
     checkArch(backbone);
     const shots = (listFlag(values.k) ?? ['1', '2', '4', '5', '8', '10']).map((v) => intFlag(v, 'k', 0, 1, 10_000));
     if (shots.length === 0) throw new SpotdiffError('ERR_USAGE', '--k needs at least one value');

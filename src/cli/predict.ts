@@ -12,6 +12,8 @@ DIR/<name>.overlay.png (the anomaly map over the image, one colour scale for all
 DIR/<name>.mask.png (the map thresholded at the model's stored pixel threshold), and prints
 its score and whether it is above the stored image threshold. A model fitted with --tile
 scores by the same tiles (maps at the full image size); --tile SIZE:OVERLAP changes the overlap.
+A model whose method does not localise defects (an image classifier) gets no overlay or mask
+files: only its scores are printed.
 --device D (cpu, the default; cuda, cuda:N or auto) is where the backbone and the detector run.
 
 <name> is the image's path below the folder that holds all the images, without extension
@@ -44,35 +46,41 @@ export const command: Command = {
     const { readRgb, resizeRgb } = await import('../data/image.js');
     const { overlayPng, maskPng, sharedRange } = await import('../report/overlay.js');
     const { writeFileAtomic } = await import('../util/atomic-write.js');
+    const { methodInfo } = await import('../detect/registry.js');
     const model = await loadModelFolder(modelDir, { device });
     try {
+      const localises = methodInfo(model.manifest.method).localises;
       const tiling = tilingFor(model.manifest, values.tile);
       const images = [...outputs.keys()];
       await checkInputImages(images, model.manifest.inputImages, 'images');
-      await claimOutputFiles(out, 'spotdiff predict', [...outputs.values()].flatMap((o) => [o.overlay, o.mask]));
+      if (localises) await claimOutputFiles(out, 'spotdiff predict', [...outputs.values()].flatMap((o) => [o.overlay, o.mask]));
       const [h, w] = model.manifest.preprocess.resize;
       const samples = images.map((image) => ({ image, label: 'normal' as const, mask: null, object: model.manifest.training.object, defect: null, split: null }));
-      const scored = await scoreSamples(model.detector, model.backbone, samples, [h, w], { quiet: values.quiet === true || values.json === true, progressLabel: 'predict', tiling });
+      const scored = await scoreSamples(model.detector, samples, [h, w], { quiet: values.quiet === true || values.json === true, progressLabel: 'predict', tiling });
       const range = sharedRange(scored.maps.map((data) => ({ width: w, height: h, data })));
       if (range.vmax <= range.vmin) range.vmax = range.vmin + 1;
       const { value, pixelValue } = model.manifest.threshold;
       const results = [];
       for (let i = 0; i < images.length; i++) {
         const image = images[i] as string;
+        const score = scored.imageScores[i] as number;
+        if (!localises) {
+          results.push({ image, score, anomalous: score >= value, overlay: null, mask: null });
+          continue;
+        }
         const map = { width: w, height: h, data: scored.maps[i] as Float32Array };
         const rgb = await resizeRgb(await readRgb(image), { width: w, height: h });
         const overlay = join(out, outputs.get(image)!.overlay);
         const mask = join(out, outputs.get(image)!.mask);
         await writeFileAtomic(overlay, await overlayPng(rgb, map, { range }));
         await writeFileAtomic(mask, await maskPng(map, pixelValue));
-        const score = scored.imageScores[i] as number;
         results.push({ image, score, anomalous: score >= value, overlay, mask });
       }
       if (values.json) process.stdout.write(JSON.stringify({ model: modelDir, threshold: value, pixelThreshold: pixelValue, images: results }, null, 2) + '\n');
       else {
         process.stdout.write(`threshold ${value.toPrecision(5)} (${model.manifest.threshold.source})\n`);
         for (const r of results) process.stdout.write(`${r.anomalous ? 'ANOMALY' : 'normal '}  ${r.score.toPrecision(5)}  ${r.image}\n`);
-        process.stdout.write(`overlays and masks in ${out}\n`);
+        if (localises) process.stdout.write(`overlays and masks in ${out}\n`);
       }
       return 0;
     } finally {

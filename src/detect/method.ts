@@ -54,7 +54,10 @@ export interface AnomalyDetector {
 export interface FitContext {
   /** The images to fit on (the train split minus the held-out validation part). */
   samples: Sample[];
-  /** The initial backbone (pretrained or seeded random), in eval mode on `device`; the method takes ownership. */
+  /**
+   * The initial backbone (pretrained or seeded random), in eval mode on `device`. The returned
+   * detector owns it; when fit throws, the glue disposes it (disposing twice is harmless).
+   */
   backbone: ResNet;
   arch: ResNetArch;
   input: InputConfig;
@@ -71,12 +74,16 @@ export interface FitContext {
   work: { dir: string; resume: boolean } | null;
 }
 
-export interface DetectorMethod {
+/**
+ * What is known of a method without loading it (no tensor engine): the registry and the CLI's
+ * flag checks and help texts read only this.
+ */
+export interface DetectorMethodInfo {
   /** The name used by `--method` and stored in model.json. */
   readonly name: string;
   /** 'one-class' fits on normal images only; 'two-class' needs labelled anomalies too. */
   readonly kind: 'one-class' | 'two-class';
-  /** One line for help texts. */
+  /** One line for help texts; the part before a colon, if any, is the method's display name. */
   readonly summary: string;
   /**
    * Whether its maps localise defects. False (the classifier): maps are the image score
@@ -85,6 +92,11 @@ export interface DetectorMethod {
   readonly localises: boolean;
   /** Backbone layers whose features it reads (1-class), for docs and checks; [] for end-to-end networks. */
   readonly defaultLayers: readonly string[];
+  /** Keys of FitContext.options it accepts (the CLI maps flags onto them). */
+  readonly optionKeys: readonly string[];
+}
+
+export interface DetectorMethod extends DetectorMethodInfo {
   fit(ctx: FitContext): Promise<AnomalyDetector>;
   /** Rebuilds a fitted detector on `device` from model.json's config and the tensors of stateDict(). */
   load(config: DetectorConfig, tensors: ReadonlyMap<string, HostTensor>, device: T.Device, source: string): AnomalyDetector;

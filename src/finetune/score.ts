@@ -3,8 +3,11 @@ import type { ResNet, ResNetArch } from '../models/resnet.js';
 import { extractFeatures } from '../models/feature-extractor.js';
 import { PadimFitter } from '../detect/padim/index.js';
 import { PatchcoreFitter } from '../detect/patchcore/index.js';
-import { batchFeatures, disposeFeatures } from '../detect/run/backbone.js';
-import { detectorLayers, detectorScores, type Detector } from '../detect/run/detector.js';
+import { batchFeatures, disposeFeatures } from '../models/feature-extractor.js';
+import { fitHead, type FeatureHead, type FeatureHeadFitter } from '../detect/common/feature-head.js';
+import type { FeatureMaps } from '../detect/common/features.js';
+import { padimInfo } from '../detect/padim/info.js';
+import { patchcoreInfo } from '../detect/patchcore/info.js';
 import type { InputConfig } from '../detect/common/config.js';
 import { binaryMetrics, mapsInMemory, pixelMetrics, type ScoreMap } from '../metrics/index.js';
 import { disposeGaussian, fitShrunkGaussian, mahalanobis } from './gaussian.js';
@@ -53,26 +56,25 @@ function embedBatches(backbone: ResNet, test: readonly ImageBatch[]): T.Tensor {
   return T.tidy(() => T.cat(test.map((b) => embedImages(backbone, T.tensor(b.images, [...b.shape]))), 0));
 }
 
-function fitDetector(backbone: ResNet, support: T.Tensor, o: ScoreOptions): Detector {
+/** The PaDiM or PatchCore head fitted on the support set's features, with the layers `spotdiff fit` gives it. */
+function fitDetector(backbone: ResNet, support: T.Tensor, o: ScoreOptions): FeatureHead {
   const input: InputConfig = { backbone: o.arch, weights: o.weights, resize: null, crop: null, imageSize: [o.size, o.size] };
   const chunk = o.chunk ?? 16;
   const n = support.shape[0] as number;
-  // The layers `spotdiff fit` uses for each method (the detectors' defaults).
-  const fitter = o.method === 'padim' ? new PadimFitter({ input, seed: 1024 }) : new PatchcoreFitter({ input, coreset: { ratio: o.coresetRatio ?? 0.1, seed: o.seed ?? 0 } });
-  const layers = o.method === 'padim' ? ['layer1', 'layer2', 'layer3'] : ['layer2', 'layer3'];
-  try {
+  const layers = [...(o.method === 'padim' ? padimInfo : patchcoreInfo).defaultLayers];
+  const fitter: FeatureHeadFitter<FeatureHead> =
+    o.method === 'padim' ? new PadimFitter({ input, layers, seed: 1024 }) : new PatchcoreFitter({ input, layers, coreset: { ratio: o.coresetRatio ?? 0.1, seed: o.seed ?? 0 } });
+  function* batches(): Generator<FeatureMaps> {
     for (let i = 0; i < n; i += chunk) {
       const f = T.noGrad(() => T.tidy(() => extractFeatures(backbone, T.narrow(support, 0, i, Math.min(chunk, n - i)), layers)));
       try {
-        fitter.add(f);
+        yield f;
       } finally {
         disposeFeatures(f);
       }
     }
-    return fitter instanceof PadimFitter ? { method: 'padim', model: fitter.finish() } : { method: 'patchcore', model: fitter.finish() };
-  } finally {
-    fitter.dispose();
   }
+  return fitHead(fitter, batches());
 }
 
 /**
@@ -99,11 +101,11 @@ export function scoreTestSet(backbone: ResNet, support: T.Tensor, test: readonly
   try {
     const scores: number[] = [];
     const maps: Float32Array[] = [];
-    const layers = detectorLayers(detector);
+    const layers = detector.config.layers;
     for (const b of test) {
       const features = batchFeatures(backbone, b.images, b.shape, layers);
       try {
-        const s = detectorScores(detector, features);
+        const s = detector.scores(features);
         const plane = s.height * s.width;
         for (let i = 0; i < b.shape[0]; i++) {
           scores.push(s.imageScores[i] as number);
@@ -115,7 +117,7 @@ export function scoreTestSet(backbone: ResNet, support: T.Tensor, test: readonly
     }
     return { imageScores: Float64Array.from(scores), maps };
   } finally {
-    detector.model.dispose();
+    detector.dispose();
   }
 }
 

@@ -2,6 +2,7 @@ import * as T from '../tensor/index.js';
 import { consume } from './resnet-blocks.js';
 import type { ResNet } from './resnet.js';
 import { FEATURE_LAYERS, parseFeatureLayers, type FeatureLayer } from './backbone-names.js';
+import { moduleDevice } from '../nn/device.js';
 
 export { FEATURE_LAYERS, isFeatureLayer, parseFeatureLayers, type FeatureLayer } from './backbone-names.js';
 
@@ -44,4 +45,16 @@ export class FeatureExtractor {
   forward(x: T.Tensor): Map<FeatureLayer, T.Tensor> {
     return extractFeatures(this.model, x, this.layers);
   }
+}
+
+/**
+ * Runs the backbone (no grad) on a batch of preprocessed images [N, 3, H, W], copied to the
+ * backbone's device; the features stay there. The caller disposes the maps (disposeFeatures).
+ */
+export function batchFeatures(model: ResNet, images: Float32Array, shape: readonly number[], layers: readonly string[]): Map<FeatureLayer, T.Tensor> {
+  return T.noGrad(() => T.tidy(() => extractFeatures(model, T.tensor(images, [...shape], { device: moduleDevice(model) }), layers)));
+}
+
+export function disposeFeatures(f: ReadonlyMap<string, T.Tensor>): void {
+  for (const t of f.values()) t.dispose();
 }

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { Method as DetectorMethod } from '../detect/run/detector.js';
+import { methodNames } from '../detect/registry.js';
 import { SpotdiffError } from '../util/errors.js';
 import type { PretrainMethodName } from './method.js';
 import { checkPretrainOptions, type PretrainOptions } from './options.js';
@@ -31,8 +31,8 @@ export interface AblationOptions {
   evalData: string;
   /** Objects of evalData to evaluate (default: all). */
   objects?: readonly string[];
-  /** Detector fitted on each backbone (default padim). */
-  detector?: DetectorMethod;
+  /** Detector fitted on each backbone: a registered method (default padim). */
+  detector?: string;
   out: string;
   /** Pre-training device: 'cpu' (default), 'cuda', 'cuda:N' or 'auto'. */
   device?: string;
@@ -42,7 +42,6 @@ export interface AblationOptions {
   quiet?: boolean;
 }
 
-export const ABLATION_DETECTORS: readonly DetectorMethod[] = ['padim', 'patchcore'];
 
 /** The two arms of the ablation, in table order. */
 export const ABLATION_ARMS = ['withoutSpd', 'withSpd'] as const;
@@ -52,7 +51,7 @@ export const ARM_LABELS: Readonly<Record<AblationArm, string>> = { withoutSpd: '
 export interface AblationPlan {
   options: AblationOptions;
   eta: number;
-  detector: DetectorMethod;
+  detector: string;
   size: number;
   seed: number;
   out: string;
@@ -77,7 +76,7 @@ export function planAblation(o: AblationOptions): AblationPlan {
   const eta = o.eta ?? 0.1;
   if (!(eta > 0 && Number.isFinite(eta))) throw usage(`--eta must be a number > 0 (the "w/ SPD" run's SPD weight; the "w/o SPD" run has η = 0), got ${o.eta}`);
   const detector = o.detector ?? 'padim';
-  if (!ABLATION_DETECTORS.includes(detector)) throw usage(`--detector must be one of ${ABLATION_DETECTORS.join(', ')}, got "${detector}"`);
+  if (!methodNames().includes(detector)) throw usage(`--detector must be one of ${methodNames().join(', ')}, got "${detector}"`);
   if (o.out === '') throw usage('--out is required');
   if (o.evalData === '') throw usage('--eval-data is required');
   if (o.objects !== undefined && o.objects.length === 0) throw usage('--objects names no object');

@@ -2,9 +2,8 @@ import { sha256File } from '../util/fs.js';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openDataset } from '../data/datasets/open.js';
-import { fitModel } from '../detect/run/fit.js';
-import { evaluateModel, metricValues } from '../detect/run/evaluate.js';
-import { disposeModel, loadModelFolder } from '../detect/run/model-folder.js';
+import { metricValues } from '../detect/run/evaluate.js';
+import { fitAndEvaluate } from '../detect/run/fit-and-evaluate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { SpotdiffError } from '../util/errors.js';
 import { ABLATION_ARMS, ARM_LABELS, planAblation, type AblationArm, type AblationOptions, type AblationPlan } from './ablation-options.js';
@@ -169,18 +168,11 @@ async function evaluateArm(plan: AblationPlan, arm: AblationArmResult, object: s
   const started = Date.now();
   const modelDir = join(arm.dir, 'eval', `${object}.model`);
   const quiet = plan.options.quiet === true;
-  await fitModel({ method: plan.detector, data: evalData, object, backbone: plan.options.backbone, weights: arm.backbone!, size: plan.size, seed: plan.seed, out: modelDir, quiet });
-  const model = await loadModelFolder(modelDir);
-  let record: EvalRecord;
-  try {
-    const r = await evaluateModel(model, evalData, { object, quiet });
-    const values = metricValues(r);
-    const metrics: AblationMetrics = {};
-    for (const m of ABLATION_METRICS) if (values[m] !== undefined) metrics[m] = values[m];
-    record = { format: EVAL_FORMAT, key, object, images: r.images, anomalous: r.anomalous, metrics, seconds: (Date.now() - started) / 1000 };
-  } finally {
-    disposeModel(model);
-  }
+  const { result: r } = await fitAndEvaluate({ method: plan.detector, data: evalData, object, backbone: plan.options.backbone, weights: arm.backbone!, size: plan.size, seed: plan.seed, out: modelDir, quiet });
+  const values = metricValues(r);
+  const metrics: AblationMetrics = {};
+  for (const m of ABLATION_METRICS) if (values[m] !== undefined) metrics[m] = values[m];
+  const record: EvalRecord = { format: EVAL_FORMAT, key, object, images: r.images, anomalous: r.anomalous, metrics, seconds: (Date.now() - started) / 1000 };
   await writeFileAtomic(file, JSON.stringify(record, null, 2) + '\n');
   // A fitted PaDiM holds a Gaussian per feature position (over 100 MB at 224 px): the metrics are what the ablation keeps.
   if (plan.options.keepModels !== true) await rm(modelDir, { recursive: true, force: true });

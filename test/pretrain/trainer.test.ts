@@ -6,7 +6,7 @@ import * as T from '../../src/tensor/index.js';
 import { encodeSafetensors, hostTensor, readSafetensors, writeSafetensors } from '../../src/tensor/io/index.js';
 import { ResNet } from '../../src/models/resnet.js';
 import { saveWeights } from '../../src/models/weights.js';
-import { createBackbone } from '../../src/detect/run/backbone.js';
+import { createBackbone } from '../../src/models/backbone.js';
 import { CHECKPOINT_FILE, trainPretrain, type MethodFactory, type PretrainOptions } from '../../src/pretrain/trainer.js';
 import { readCheckpointMeta, type CheckpointWriter } from '../../src/pretrain/checkpoint.js';
 import { loadInitWeights, readInitWeights } from '../../src/pretrain/init-weights.js';

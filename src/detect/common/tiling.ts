@@ -157,3 +157,31 @@ export function cutTiles(images: Float32Array, shape: readonly [number, number, 
   }
   return out;
 }
+
+/**
+ * Every tile of `images` [N, C, H, W] (image by image, tiles row by row), handed to `use` at
+ * most `maxTiles` at a time as one [count, C, size, size] batch; returns the layout.
+ */
+export function forEachTileBatch(
+  images: Float32Array,
+  shape: readonly [number, number, number, number],
+  tiling: TileConfig,
+  maxTiles: number,
+  use: (tiles: Float32Array, shape: [number, number, number, number]) => void,
+): Tile[] {
+  const [n, c, h, w] = shape;
+  const tiles = tileLayout(h, w, tiling);
+  const all = cutTiles(images, shape, tiles, tiling.size);
+  const total = n * tiles.length;
+  const per = c * tiling.size * tiling.size;
+  for (let start = 0; start < total; start += maxTiles) {
+    const count = Math.min(maxTiles, total - start);
+    use(all.subarray(start * per, (start + count) * per), [count, c, tiling.size, tiling.size]);
+  }
+  return tiles;
+}
+
+/** Tiles per loader batch: whole images whose tiles fill about one network batch (at least one image). */
+export function imagesPerBatch(height: number, width: number, tiling: TileConfig, tilesPerBatch: number): number {
+  return Math.max(1, Math.floor(tilesPerBatch / tileLayout(height, width, tiling).length));
+}

@@ -1,7 +1,8 @@
 import * as T from '../../tensor/index.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { anomalyMaps, maxPerImage } from '../common/anomaly-map.js';
-import { scoresToHost, type FeatureMaps, type ScoreOptions, type Scores, type ScoreTensors } from '../common/features.js';
+import type { FeatureMaps, ScoreOptions, ScoreTensors } from '../common/features.js';
+import { FeatureHead, fitHead, fitHeadAsync, type FeatureHeadFitter } from '../common/feature-head.js';
 import { checkPadimConfig, defaultPadimChannels, padimChannelIndices, resolvePadimConfig, type PadimConfig, type PadimOptions } from './config.js';
 import { padimEmbedding, padimLayout } from './embedding.js';
 import { DEFAULT_CHUNK_BYTES, GaussianAccumulator, type GaussianChunk } from './gaussian-stats.js';
@@ -11,7 +12,7 @@ import { DEFAULT_CHUNK_BYTES, GaussianAccumulator, type GaussianChunk } from './
  * It owns its tensors; dispose() frees them. Scoring: Mahalanobis distance per position,
  * bilinear upsampling to the image size, Gaussian blur, image score = map maximum.
  */
-export class PadimModel {
+export class PadimModel extends FeatureHead {
   readonly config: PadimConfig;
   readonly channelIndex: readonly number[];
   private readonly mean: T.Tensor; // [HW, d] f32
@@ -21,6 +22,7 @@ export class PadimModel {
 
   /** Takes ownership of the tensors. Use fitPadim or PadimModel.fromStateDict rather than this. */
   constructor(config: PadimConfig, channelIndex: readonly number[], mean: T.Tensor, chunks: readonly GaussianChunk[]) {
+    super();
     checkPadimConfig(config, true);
     this.config = config;
     this.channelIndex = channelIndex;
@@ -55,16 +57,6 @@ export class PadimModel {
         return { imageScores: maxPerImage(maps), maps, patchScores };
       }),
     );
-  }
-
-  /** Scores a batch and copies the results to the host. */
-  scores(features: FeatureMaps, opts: ScoreOptions = {}): Scores {
-    const s = this.scoreTensors(features, opts);
-    try {
-      return scoresToHost(s);
-    } finally {
-      T.dispose(s);
-    }
   }
 
   /**
@@ -159,7 +151,7 @@ export interface PadimFitOptions {
  * Fits PaDiM one batch at a time: add() each batch of training features, then finish(). The
  * batches are read, never disposed; they may be freed as soon as add() returns.
  */
-export class PadimFitter {
+export class PadimFitter implements FeatureHeadFitter<PadimModel> {
   private readonly config: PadimConfig;
   private readonly chunkBytes: number;
   private acc: GaussianAccumulator | null = null;
@@ -214,22 +206,10 @@ export class PadimFitter {
 
 /** Fits PaDiM on batches of training features (a generator may free each batch after it is consumed). */
 export function fitPadim(batches: Iterable<FeatureMaps>, options: PadimOptions, fit: PadimFitOptions = {}): PadimModel {
-  const fitter = new PadimFitter(options, fit);
-  try {
-    for (const f of batches) fitter.add(f);
-    return fitter.finish();
-  } finally {
-    fitter.dispose();
-  }
+  return fitHead(new PadimFitter(options, fit), batches);
 }
 
 /** The same for an async source (a data loader that decodes images ahead). */
-export async function fitPadimAsync(batches: AsyncIterable<FeatureMaps> | Iterable<FeatureMaps>, options: PadimOptions, fit: PadimFitOptions = {}): Promise<PadimModel> {
-  const fitter = new PadimFitter(options, fit);
-  try {
-    for await (const f of batches) fitter.add(f);
-    return fitter.finish();
-  } finally {
-    fitter.dispose();
-  }
+export function fitPadimAsync(batches: AsyncIterable<FeatureMaps> | Iterable<FeatureMaps>, options: PadimOptions, fit: PadimFitOptions = {}): Promise<PadimModel> {
+  return fitHeadAsync(new PadimFitter(options, fit), batches);
 }

@@ -1,7 +1,8 @@
 import * as T from '../../tensor/index.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { anomalyMaps } from '../common/anomaly-map.js';
-import { scoresToHost, type FeatureMaps, type ScoreOptions, type Scores, type ScoreTensors } from '../common/features.js';
+import type { FeatureMaps, ScoreOptions, ScoreTensors } from '../common/features.js';
+import { FeatureHead, fitHead, fitHeadAsync, type FeatureHeadFitter } from '../common/feature-head.js';
 import { checkPatchcoreConfig, resolvePatchcoreConfig, type PatchcoreConfig, type PatchcoreOptions } from './config.js';
 import { coresetProjection, coresetSize, coresetStartIndices, greedyCoreset } from './coreset.js';
 import { patchcoreEmbedding } from './embedding.js';
@@ -12,7 +13,7 @@ import { kNearest, nearestNeighbour } from './nearest.js';
  * every test patch to its nearest memory entry (the patch score), bilinear upsampling and
  * Gaussian blur to the anomaly map, and an image score by the configured rule.
  */
-export class PatchcoreModel {
+export class PatchcoreModel extends FeatureHead {
   readonly config: PatchcoreConfig;
   private readonly memory: T.Tensor; // [M, D] f32
   private readonly memoryNorms: T.Tensor; // [M] ‖m‖²
@@ -20,6 +21,7 @@ export class PatchcoreModel {
 
   /** Takes ownership of `memory`. Use fitPatchcore or PatchcoreModel.fromStateDict rather than this. */
   constructor(config: PatchcoreConfig, memory: T.Tensor) {
+    super();
     checkPatchcoreConfig(config, true);
     this.config = config;
     this.memory = memory;
@@ -81,15 +83,6 @@ export class PatchcoreModel {
     return T.mul(weight, sStar);
   }
 
-  scores(features: FeatureMaps, opts: ScoreOptions = {}): Scores {
-    const s = this.scoreTensors(features, opts);
-    try {
-      return scoresToHost(s);
-    } finally {
-      T.dispose(s);
-    }
-  }
-
   /** The tensors to save: memory_bank float32 [M, D]. The model keeps owning it. */
   stateDict(): Map<string, T.Tensor> {
     this.checkAlive();
@@ -138,7 +131,7 @@ export interface PatchcoreFitOptions {
  * embeddings, plus their coreset projection), then finish() runs the coreset selection.
  * The batches are read, never disposed.
  */
-export class PatchcoreFitter {
+export class PatchcoreFitter implements FeatureHeadFitter<PatchcoreModel> {
   private readonly config: PatchcoreConfig;
   private readonly parts: T.Tensor[] = [];
   private readonly projected: T.Tensor[] = [];
@@ -146,9 +139,11 @@ export class PatchcoreFitter {
   private layout: { layerChannels: number[]; grid: [number, number]; dim: number } | null = null;
   private images = 0;
   private done = false;
+  private readonly fit: PatchcoreFitOptions;
 
-  constructor(options: PatchcoreOptions) {
+  constructor(options: PatchcoreOptions, fit: PatchcoreFitOptions = {}) {
     this.config = resolvePatchcoreConfig(options);
+    this.fit = fit;
   }
 
   get imagesSeen(): number {
@@ -180,7 +175,8 @@ export class PatchcoreFitter {
     }
   }
 
-  finish(fit: PatchcoreFitOptions = {}): PatchcoreModel {
+  /** Runs the coreset selection (`fit` defaults to the constructor's options). */
+  finish(fit: PatchcoreFitOptions = this.fit): PatchcoreModel {
     if (this.done) throw new SpotdiffError('ERR_DISPOSED', 'PatchcoreFitter: finish() called twice');
     if (this.layout === null) throw new SpotdiffError('ERR_BAD_INPUT', 'PatchCore: the training set is empty (no feature batches were given)');
     this.done = true;
@@ -251,21 +247,9 @@ function gatherRows(parts: readonly T.Tensor[], indices: Int32Array): T.Tensor {
 
 /** Fits PatchCore on batches of training features. */
 export function fitPatchcore(batches: Iterable<FeatureMaps>, options: PatchcoreOptions, fit: PatchcoreFitOptions = {}): PatchcoreModel {
-  const fitter = new PatchcoreFitter(options);
-  try {
-    for (const f of batches) fitter.add(f);
-    return fitter.finish(fit);
-  } finally {
-    fitter.dispose();
-  }
+  return fitHead(new PatchcoreFitter(options, fit), batches);
 }
 
-export async function fitPatchcoreAsync(batches: AsyncIterable<FeatureMaps> | Iterable<FeatureMaps>, options: PatchcoreOptions, fit: PatchcoreFitOptions = {}): Promise<PatchcoreModel> {
-  const fitter = new PatchcoreFitter(options);
-  try {
-    for await (const f of batches) fitter.add(f);
-    return fitter.finish(fit);
-  } finally {
-    fitter.dispose();
-  }
+export function fitPatchcoreAsync(batches: AsyncIterable<FeatureMaps> | Iterable<FeatureMaps>, options: PatchcoreOptions, fit: PatchcoreFitOptions = {}): Promise<PatchcoreModel> {
+  return fitHeadAsync(new PatchcoreFitter(options, fit), batches);
 }

@@ -1,12 +1,11 @@
-import { openDataset } from '../../data/datasets/open.js';
-import type { Sample } from '../../data/datasets/sample.js';
+import { testSamples } from '../../data/datasets/object-splits.js';
 import { readRgb, resizeRgb } from '../../data/image.js';
 import { binaryMetrics, pixelMetrics, mapsInMemory, type BinaryMetrics, type PixelMetrics, type ScoreMap } from '../../metrics/index.js';
-import { SpotdiffError } from '../../util/errors.js';
 import { overlayPng, maskPng, sharedRange } from '../../report/overlay.js';
 import { selectExamples, type ObjectReport, type ScoredImage } from '../../report/index.js';
 import { checkInputImages } from './input-images.js';
-import type { LoadedModel } from './model-folder.js';
+import type { LoadedModel, ModelManifest } from './model-folder.js';
+import { methodInfo } from '../registry.js';
 import { scoreSamples, type ScoredSamples } from './score.js';
 import type { TileConfig } from '../common/tiling.js';
 
@@ -15,7 +14,7 @@ export interface EvalResult {
   images: number;
   anomalous: number;
   image: BinaryMetrics;
-  /** Null when the test set has no masks. */
+  /** Null when the test set has no masks or the method does not localise. */
   pixel: PixelMetrics | null;
   scored: ScoredSamples;
 }
@@ -32,27 +31,23 @@ export function metricValues(r: EvalResult): Record<string, number> {
   return out;
 }
 
-/** The test-split samples of the model's object (or `object`). */
-export async function testSamples(data: string, object: string): Promise<Sample[]> {
-  const ds = await openDataset(data, { objects: [object] });
-  const test = ds.samples.filter((s) => s.object === object && s.split === 'test');
-  if (test.length === 0) throw new SpotdiffError('ERR_BAD_INPUT', `no test images for "${object}" in ${data}`);
-  return test;
-}
-
-/** Scores the test split (by tiles when the model was fitted so, or as `tiling` says) and computes image and pixel metrics (threshold-free). */
+/**
+ * Scores the test split (by tiles when the model was fitted so, or as `tiling` says) and
+ * computes image and pixel metrics (threshold-free); no pixel metrics for a method whose maps
+ * do not localise.
+ */
 export async function evaluateModel(model: LoadedModel, data: string, o: { object?: string; quiet?: boolean; tiling?: TileConfig | null } = {}): Promise<EvalResult> {
   const object = o.object ?? model.manifest.training.object;
   const samples = await testSamples(data, object);
   await checkInputImages(samples.map((s) => s.image), model.manifest.inputImages, 'test images');
   const [h, w] = model.manifest.preprocess.resize;
   const tiling = o.tiling === undefined ? model.manifest.tiling ?? null : o.tiling;
-  const scored = await scoreSamples(model.detector, model.backbone, samples, [h, w], { masks: true, progressLabel: `eval ${object}`, quiet: o.quiet, tiling });
+  const scored = await scoreSamples(model.detector, samples, [h, w], { masks: true, progressLabel: `eval ${object}`, quiet: o.quiet, tiling });
   const labels = scored.samples.map((s) => (s.label === 'anomaly' ? 1 : 0));
   const image = binaryMetrics(labels, scored.imageScores);
   const hasMasks = scored.samples.some((s) => s.label === 'anomaly' && s.mask !== null);
   let pixel: PixelMetrics | null = null;
-  if (hasMasks) {
+  if (hasMasks && methodInfo(model.manifest.method).localises) {
     const maps: ScoreMap[] = scored.maps.map((m, i) => ({ scores: m, mask: scored.masks[i] ?? null, width: w, height: h, name: scored.samples[i]?.image }));
     pixel = await pixelMetrics(mapsInMemory(maps));
   }
@@ -60,7 +55,8 @@ export async function evaluateModel(model: LoadedModel, data: string, o: { objec
 }
 
 /** The report section of one evaluated object: metrics, curves, scores, threshold, example overlays. */
-export async function objectReport(model: LoadedModel, r: EvalResult, examplesPerClass = 4): Promise<ObjectReport> {
+export async function objectReport(manifest: ModelManifest, r: EvalResult, examplesPerClass = 4): Promise<ObjectReport> {
+  const localises = methodInfo(manifest.method).localises;
   const s = r.scored;
   const scores: (ScoredImage & { index: number })[] = s.samples.map((x, i) => ({ name: x.image, label: x.label === 'anomaly' ? 1 : 0, score: s.imageScores[i] as number, index: i }));
   const chosen = selectExamples(scores, examplesPerClass);
@@ -77,7 +73,7 @@ export async function objectReport(model: LoadedModel, r: EvalResult, examplesPe
       label: p.label,
       score: p.score,
       overlayPng: await overlayPng(rgb, map, { range, groundTruth: mask ? { width: s.width, height: s.height, data: mask } : null }),
-      maskPng: await maskPng(map, model.manifest.threshold.pixelValue),
+      maskPng: localises ? await maskPng(map, manifest.threshold.pixelValue) : null,
     });
   }
   const level = (m: BinaryMetrics | PixelMetrics) => ({ aupr: m.aupr, auroc: m.auroc, maxF1: m.maxF1, roc: m.roc, pr: m.pr, positives: m.positives, negatives: m.negatives });
@@ -86,7 +82,7 @@ export async function objectReport(model: LoadedModel, r: EvalResult, examplesPe
     image: level(r.image),
     pixel: r.pixel === null ? null : { ...level(r.pixel), aupro: r.pixel.aupro },
     scores: scores.map(({ name, label, score }) => ({ name, label, score })),
-    threshold: { value: model.manifest.threshold.value, source: model.manifest.threshold.source, pixelValue: model.manifest.threshold.pixelValue },
+    threshold: { value: manifest.threshold.value, source: manifest.threshold.source, pixelValue: manifest.threshold.pixelValue },
     examples,
     heatmapScale: { ...range, colormap: 'turbo' },
   };

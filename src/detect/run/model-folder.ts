@@ -1,21 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as T from '../../tensor/index.js';
-import { fromHost, tensorSource } from '../../tensor/host.js';
-import { readSafetensors, writeSafetensors, type HostTensor, type TensorSource } from '../../tensor/io/index.js';
-import type { ResNet } from '../../models/resnet.js';
+import type * as T from '../../tensor/index.js';
+import { tensorSource } from '../../tensor/host.js';
+import { readSafetensors, writeSafetensors, type TensorSource } from '../../tensor/io/index.js';
+import { checkArch, type BackboneRecord } from '../../models/backbone.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { writeDirAtomic, writeFileAtomic } from '../../util/atomic-write.js';
-import { backboneFromState, checkArch, type BackboneRecord } from './backbone.js';
-import { detectorFromState, detectorState, METHODS, type Detector, type DetectorConfig, type Method } from './detector.js';
+import type { AnomalyDetector, DetectorConfig } from '../method.js';
+import { detectorMethod, methodNames } from '../registry.js';
 import type { ThresholdChoice } from './threshold.js';
 import { checkTileConfig, type TileConfig } from '../common/tiling.js';
 
 /**
  * A model folder: model.json (what was fitted, how, and the threshold) and weights.safetensors
- * (the detector's tensors under "detector." and the backbone's under "backbone.", so the folder
- * needs nothing else). Written whole or not at all, from host copies of the tensors: a folder
+ * (the detector's stateDict(): for the 1-class methods its head's tensors under "detector."
+ * and the backbone's under "backbone.", so the folder needs nothing else). Written whole or not at all, from host copies of the tensors: a folder
  * is the same bytes whichever device the model was fitted on.
  */
 export const MODEL_FORMAT = 'spotdiff.model';
@@ -41,7 +41,8 @@ export interface ModelManifest {
   format: typeof MODEL_FORMAT;
   formatVersion: typeof MODEL_FORMAT_VERSION;
   spotdiffVersion: string;
-  method: Method;
+  /** A registered method (src/detect/registry.ts). */
+  method: string;
   backbone: BackboneRecord;
   /**
    * Preprocessing: resize to [height, width] (bilinear, antialiased), no crop, ImageNet
@@ -63,13 +64,11 @@ export interface ModelManifest {
 
 export interface LoadedModel {
   manifest: ModelManifest;
-  detector: Detector;
-  backbone: ResNet;
+  detector: AnomalyDetector;
 }
 
 export function disposeModel(m: LoadedModel): void {
-  m.detector.model.dispose();
-  m.backbone.dispose();
+  m.detector.dispose();
 }
 
 let cachedVersion: string | null = null;
@@ -91,10 +90,9 @@ export function spotdiffVersion(): string {
  * saving needs the model plus one block of memory, not a second copy (PaDiM on WideResNet-50-2
  * at 256 px holds ~5 GB of inverse covariances).
  */
-export async function saveModelFolder(dir: string, manifest: ModelManifest, detector: Detector, backbone: ResNet, beforeRename?: () => Promise<void>): Promise<void> {
+export async function saveModelFolder(dir: string, manifest: ModelManifest, detector: AnomalyDetector, beforeRename?: () => Promise<void>): Promise<void> {
   const tensors = new Map<string, TensorSource>();
-  for (const [name, t] of detectorState(detector)) tensors.set(`detector.${name}`, tensorSource(t));
-  for (const [name, t] of backbone.stateDict()) tensors.set(`backbone.${name}`, tensorSource(t));
+  for (const [name, t] of detector.stateDict()) tensors.set(name, tensorSource(t));
   await writeDirAtomic(dir, async (tmp) => {
     await writeSafetensors(join(tmp, MODEL_WEIGHTS), tensors, { format: 'pt', 'spotdiff.model': MODEL_FORMAT, method: manifest.method });
     await writeFileAtomic(join(tmp, MODEL_JSON), JSON.stringify(manifest, null, 2) + '\n');
@@ -124,7 +122,9 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
       `${dir}: model folder format version ${JSON.stringify(m.formatVersion)} (written by spotdiff ${m.spotdiffVersion ?? 'unknown'}); this spotdiff ${spotdiffVersion()} reads version ${MODEL_FORMAT_VERSION}: fit the model again`,
     );
   }
-  if (!(METHODS as readonly string[]).includes(m.method)) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${dir}: unknown method ${JSON.stringify(m.method)}`);
+  if (typeof m.method !== 'string' || !methodNames().includes(m.method)) {
+    throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${dir}: unknown method ${JSON.stringify(m.method)} (this spotdiff knows ${methodNames().join(', ')})`);
+  }
   checkArch(m.backbone?.arch);
   if (!Number.isFinite(m.threshold?.value) || !Number.isFinite(m.threshold?.pixelValue)) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${dir}: model.json has no valid threshold`);
   const [h, w] = m.preprocess?.resize ?? [];
@@ -145,8 +145,8 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
 }
 
 /**
- * Loads a model folder: checks versions and config, rebuilds the detector and the backbone on
- * `device` (default cpu). The folder holds no device: one fitted anywhere loads anywhere.
+ * Loads a model folder: checks versions and config, rebuilds the detector (through its
+ * method in the registry) on `device` (default cpu). The folder holds no device: one fitted anywhere loads anywhere.
  */
 export async function loadModelFolder(dir: string, opts: { device?: T.Device } = {}): Promise<LoadedModel> {
   const device = opts.device ?? 'cpu';
@@ -159,20 +159,6 @@ export async function loadModelFolder(dir: string, opts: { device?: T.Device } =
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SpotdiffError('ERR_NOT_FOUND', `${dir}: ${MODEL_WEIGHTS} is missing`, { cause: e });
     throw e;
   }
-  const backboneHost = new Map<string, HostTensor>();
-  const detectorHost = new Map<string, HostTensor>();
-  for (const [name, t] of content.tensors) {
-    if (name.startsWith('backbone.')) backboneHost.set(name.slice('backbone.'.length), t);
-    else if (name.startsWith('detector.')) detectorHost.set(name.slice('detector.'.length), t);
-  }
-  const backbone = backboneFromState(manifest.backbone.arch, backboneHost, path, device);
-  try {
-    const tensors = new Map<string, T.Tensor>();
-    for (const [name, h] of detectorHost) tensors.set(name, T.keep(fromHost(h, device)));
-    const detector = detectorFromState(manifest.method, manifest.detector, tensors);
-    return { manifest, detector, backbone };
-  } catch (e) {
-    backbone.dispose();
-    throw e;
-  }
+  const detector = (await detectorMethod(manifest.method)).load(manifest.detector, content.tensors, device, path);
+  return { manifest, detector };
 }

@@ -1,5 +1,4 @@
 import { SpotdiffError } from '../../util/errors.js';
-import { Random } from '../../util/random.js';
 
 /**
  * Thresholds come from held-out training data only (never test data): a high quantile of
@@ -56,20 +55,4 @@ export function chooseThreshold(labels: ArrayLike<number>, scores: ArrayLike<num
     return { value, method: 'validation-f1', source: `F1-optimal point (F1 ${f1.toFixed(3)}) on ${normals.length} held-out normal and ${anomalies} labelled anomalous validation images` };
   }
   return { value: quantile(normals, q), method: 'normal-quantile', source: `${q} quantile of the scores of ${normals.length} normal training images held out from fitting` };
-}
-
-/**
- * Splits training images into a fitting part and a seeded validation part: `fraction` of the
- * normals (at least 1; at least 1 stays for fitting) plus every labelled anomaly.
- */
-export function holdOutValidation<S extends { label: 'normal' | 'anomaly' }>(samples: readonly S[], fraction: number, seed: number): { fit: S[]; validation: S[] } {
-  const normals = samples.filter((s) => s.label === 'normal');
-  const anomalies = samples.filter((s) => s.label === 'anomaly');
-  if (normals.length < 2) {
-    throw new SpotdiffError('ERR_BAD_INPUT', `the train split has ${normals.length} normal image${normals.length === 1 ? '' : 's'}; fitting needs at least 2 (one is held out to choose the threshold)`);
-  }
-  const count = Math.min(normals.length - 1, Math.max(1, Math.round(normals.length * fraction)));
-  const order = new Random(seed).shuffle(normals.map((_, i) => i));
-  const held = new Set(order.slice(0, count));
-  return { fit: normals.filter((_, i) => !held.has(i)), validation: [...normals.filter((_, i) => held.has(i)), ...anomalies] };
 }

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../../src/tensor/index.js';
-import { batchFeatures, createBackbone, disposeFeatures, moveBackbone } from '../../../src/detect/run/backbone.js';
-import { moduleDevice, withDefaultDevice } from '../../../src/detect/run/device.js';
+import { createBackbone, moveBackbone } from '../../../src/models/backbone.js';
+import { batchFeatures, disposeFeatures } from '../../../src/models/feature-extractor.js';
+import { moduleDevice, withDefaultDevice } from '../../../src/nn/device.js';
 import { randomValues } from '../fixtures.js';
 
 test("moveBackbone (what a CUDA fit does to the CPU-drawn random backbone), run to 'cpu': the same network, the original freed", async () => {

@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { tempDir } from '../../helpers/tmp.js';
 import { generateSynthDataset } from '../../../src/data/synth/generate.js';
 import { prepareVisa } from '../../../src/data/visa/prepare.js';
-import { fitModel, trainSamples } from '../../../src/detect/run/fit.js';
+import { fitModel } from '../../../src/detect/run/fit.js';
+import { testSamples, trainSamples } from '../../../src/data/datasets/object-splits.js';
 import { loadModelFolder, disposeModel, saveModelFolder } from '../../../src/detect/run/model-folder.js';
-import { evaluateModel, testSamples } from '../../../src/detect/run/evaluate.js';
+import { evaluateModel } from '../../../src/detect/run/evaluate.js';
 import { scoreSamples } from '../../../src/detect/run/score.js';
-import { chooseThreshold, holdOutValidation } from '../../../src/detect/run/threshold.js';
+import { chooseThreshold } from '../../../src/detect/run/threshold.js';
+import { holdOutValidation } from '../../../src/detect/run/holdout.js';
 
 // One small synthetic object, 2cls_highshot split: the train split holds labelled anomalies,
 // so the threshold takes the validation-F1 path; the test split has 20 normal + 8 anomalous.
@@ -30,18 +32,18 @@ test('the stored threshold is reproduced from the held-out validation images of 
   try {
     const { samples } = await trainSamples(data, 'tealight');
     const { validation } = holdOutValidation(samples, 0.1, 0);
-    const scored = await scoreSamples(model.detector, model.backbone, validation, [SIZE, SIZE], { quiet: true });
+    const scored = await scoreSamples(model.detector, validation, [SIZE, SIZE], { quiet: true });
     const choice = chooseThreshold(scored.samples.map((s) => (s.label === 'anomaly' ? 1 : 0)), scored.imageScores, 0.99);
     assert.equal(model.manifest.threshold.method, 'validation-f1');
     assert.equal(choice.value, model.manifest.threshold.value, 'scores after loading equal the scores the fit chose its threshold on');
     // A second save of the loaded model and a second load score the test set identically.
     const again = join(dir, 'model-again');
-    await saveModelFolder(again, model.manifest, model.detector, model.backbone);
+    await saveModelFolder(again, model.manifest, model.detector);
     const model2 = await loadModelFolder(again);
     try {
       const test = (await testSamples(data, 'tealight')).slice(0, 8);
-      const a = await scoreSamples(model.detector, model.backbone, test, [SIZE, SIZE], { quiet: true });
-      const b = await scoreSamples(model2.detector, model2.backbone, test, [SIZE, SIZE], { quiet: true });
+      const a = await scoreSamples(model.detector, test, [SIZE, SIZE], { quiet: true });
+      const b = await scoreSamples(model2.detector, test, [SIZE, SIZE], { quiet: true });
       assert.deepEqual(b.imageScores, a.imageScores);
       assert.deepEqual(b.maps, a.maps);
     } finally {

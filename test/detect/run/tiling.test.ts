@@ -7,7 +7,8 @@ import { generateSynthDataset } from '../../../src/data/synth/generate.js';
 import { prepareVisa } from '../../../src/data/visa/prepare.js';
 import { fitModel } from '../../../src/detect/run/fit.js';
 import { disposeModel, loadModelFolder, MODEL_JSON, MODEL_WEIGHTS, readManifest, saveModelFolder, type ModelManifest } from '../../../src/detect/run/model-folder.js';
-import { evaluateModel, testSamples } from '../../../src/detect/run/evaluate.js';
+import { evaluateModel } from '../../../src/detect/run/evaluate.js';
+import { testSamples } from '../../../src/data/datasets/object-splits.js';
 import { scoreSamples } from '../../../src/detect/run/score.js';
 import { tilingFor } from '../../../src/detect/run/tiles.js';
 import { toHost } from '../../../src/tensor/host.js';
@@ -77,10 +78,9 @@ test('the streamed weights file has exactly the in-memory encoder\'s bytes, and 
   const model = await loadModelFolder(models.padim);
   try {
     const again = join(dir, 'padim-again');
-    await saveModelFolder(again, model.manifest as ModelManifest, model.detector, model.backbone);
+    await saveModelFolder(again, model.manifest as ModelManifest, model.detector);
     const host = new Map<string, HostTensor>();
-    for (const [k, t] of model.detector.model.stateDict()) host.set(`detector.${k}`, toHost(t));
-    for (const [k, t] of model.backbone.stateDict()) host.set(`backbone.${k}`, toHost(t));
+    for (const [k, t] of model.detector.stateDict()) host.set(k, toHost(t));
     const expected = encodeSafetensors(host, { format: 'pt', 'spotdiff.model': 'spotdiff.model', method: 'padim' });
     assert.deepEqual(new Uint8Array(readFileSync(join(again, MODEL_WEIGHTS))), expected);
     assert.deepEqual(readFileSync(join(again, MODEL_WEIGHTS)), readFileSync(join(models.padim, MODEL_WEIGHTS)), 'fit and re-save write the same file');
@@ -88,8 +88,8 @@ test('the streamed weights file has exactly the in-memory encoder\'s bytes, and 
     try {
       assert.deepEqual(reloaded.manifest, model.manifest);
       const test = (await testSamples(data, 'tealight')).slice(0, 3);
-      const a = await scoreSamples(model.detector, model.backbone, test, [SIZE, SIZE], { quiet: true, tiling: TILE });
-      const b = await scoreSamples(reloaded.detector, reloaded.backbone, test, [SIZE, SIZE], { quiet: true, tiling: TILE });
+      const a = await scoreSamples(model.detector, test, [SIZE, SIZE], { quiet: true, tiling: TILE });
+      const b = await scoreSamples(reloaded.detector, test, [SIZE, SIZE], { quiet: true, tiling: TILE });
       assert.deepEqual(b.imageScores, a.imageScores);
       assert.deepEqual(b.maps, a.maps);
     } finally {

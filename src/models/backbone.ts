@@ -1,15 +1,13 @@
-import { sha256File } from '../../util/fs.js';
+import { sha256File } from '../util/fs.js';
 import { basename } from 'node:path';
-import * as T from '../../tensor/index.js';
-import type { HostTensor } from '../../tensor/io/index.js';
-import { ResNet } from '../../models/resnet.js';
-import { readWeights, resolveWeightsPath } from '../../models/weights-file.js';
-import { loadWeightsInto, resNetFromWeights } from '../../models/weights.js';
-import { extractFeatures } from '../../models/feature-extractor.js';
-import { isResNetArch, RESNET_ARCHS, type ResNetArch } from '../../models/backbone-names.js';
-import { SpotdiffError } from '../../util/errors.js';
-import type { FeatureMaps } from '../common/features.js';
-import { moduleDevice, withDefaultDevice } from './device.js';
+import * as T from '../tensor/index.js';
+import type { HostTensor } from '../tensor/io/index.js';
+import { ResNet } from './resnet.js';
+import { readWeights, resolveWeightsPath } from './weights-file.js';
+import { loadWeightsInto, resNetFromWeights } from './weights.js';
+import { isResNetArch, RESNET_ARCHS, type ResNetArch } from './backbone-names.js';
+import { SpotdiffError } from '../util/errors.js';
+import { withDefaultDevice } from '../nn/device.js';
 
 /** Where a model's backbone weights came from, as model.json records it. */
 export interface BackboneRecord {
@@ -76,16 +74,4 @@ export function backboneFromState(arch: ResNetArch, state: ReadonlyMap<string, H
     model.eval();
     return model;
   });
-}
-
-/**
- * Runs the backbone (no grad) on a batch of preprocessed images [N, 3, H, W], copied to the
- * backbone's device; the features stay there. The caller disposes the maps.
- */
-export function batchFeatures(model: ResNet, images: Float32Array, shape: readonly number[], layers: readonly string[]): FeatureMaps {
-  return T.noGrad(() => T.tidy(() => extractFeatures(model, T.tensor(images, [...shape], { device: moduleDevice(model) }), layers)));
-}
-
-export function disposeFeatures(f: FeatureMaps): void {
-  for (const t of f.values()) t.dispose();
 }

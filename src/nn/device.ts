@@ -1,11 +1,11 @@
-import * as T from '../../tensor/index.js';
-import type { Module } from '../../nn/index.js';
+import * as T from '../tensor/index.js';
+import type { Module } from './module.js';
 
 /**
- * Which device the detector pipeline runs on. src/detect names the device of every tensor it
- * creates (it follows the features, the model or the backbone); the glue also makes `device`
- * the default while it fits or scores, so that a creation deeper down which names none (an op
- * of another module) lands there too instead of on the CPU beside the device's tensors.
+ * Device helpers for pipelines that run on one device. They name the device of every tensor
+ * they create (it follows the features, the model or the backbone) and also make `device` the
+ * default while they fit or score, so that a creation deeper down which names none (an op of
+ * another module) lands there too instead of on the CPU beside the device's tensors.
  */
 
 /** Runs `f` with `device` as the default for new tensors; the previous default comes back after, also on a throw. */
