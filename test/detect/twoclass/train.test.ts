@@ -123,9 +123,11 @@ test('high-shot (epochs, classifier): interrupted mid-epoch 3 and resumed from e
 
 test('a stop signal ends the run after the current step with a checkpoint of it; the resume finishes with the uninterrupted weights', async () => {
   const extra = { iterations: 6 };
+  const live = T.liveTensorCount();
   const a = await trainTwoClass(request('segmenter', null, extra));
   const wa = weights(a.network);
   a.network.dispose();
+  assert.equal(T.liveTensorCount(), live, 'a finished run left tensors alive besides its network');
   const out = join(dir, 'stopped');
   const ctl = new AbortController();
   const stopped = await trainTwoClass(request('segmenter', { dir: out, resume: false }, extra), {
