@@ -10,9 +10,9 @@ const usage = `usage: spotdiff fit --method ${methodChoices()} --data DIR [--obj
                     [--quantile Q] [--device cpu|cuda|auto] --out MODEL [--json]
 
 Fits an anomaly detector on the train split (prepared VisA/MVTec layout, raw VisA, or a
-folder layout; one-class methods fit on its normal images) and writes a model folder MODEL (model.json +
-weights.safetensors, backbone included), atomically: an interrupted fit leaves the previous
-model whole. MODEL must be new, an empty folder, or a model folder from an earlier fit (which
+folder layout; one-class methods fit on its normal images) and writes a model folder MODEL
+(model.json + weights.safetensors, backbone included), atomically: an interrupted fit leaves
+the previous model whole. MODEL must be new, an empty folder, or a model folder from an earlier fit (which
 is replaced); a file or a folder holding anything else is refused before fitting.
 
 Methods:

@@ -14,7 +14,7 @@ import { isSpotdiffError, type ErrorCode } from '../../../src/util/errors.js';
 const dir = tempDir();
 let data = '';
 let modelDir = '';
-const fit = (out: string, d = data, extra: { beforeSave?: () => Promise<void> } = {}) =>
+const fit = (out: string, d = data, extra: { beforeSave?: () => Promise<void>; options?: Record<string, unknown> } = {}) =>
   fitModel({ method: 'padim', data: d, object: 'pills', backbone: 'resnet18', size: 64, seed: 0, out, quiet: true, ...extra });
 
 const rejects = async (p: Promise<unknown>, code: ErrorCode, message: RegExp) =>
@@ -77,4 +77,15 @@ test('an interrupted fit leaves no half-written model and keeps an older one int
   assert.equal(readFileSync(join(modelDir, MODEL_JSON), 'utf8'), before);
   const model = await loadModelFolder(modelDir);
   disposeModel(model);
+});
+
+test('fitModel: an unknown method is a usage error naming the registered ones; method options are checked by the method; nothing is written', async () => {
+  const out = join(dir, 'never');
+  await rejects(fitModel({ method: 'knn', data, object: 'pills', backbone: 'resnet18', size: 64, out, quiet: true }), 'ERR_USAGE', /unknown detector method "knn".*padim.*patchcore/);
+  await rejects(fit(out, data, { options: { coresetRatio: 0.2 } }), 'ERR_BAD_INPUT', /padim takes no options; unknown option coresetRatio/);
+  const patchcore = (options: Record<string, unknown>) => fitModel({ method: 'patchcore', data, object: 'pills', backbone: 'resnet18', size: 64, seed: 0, out, quiet: true, options });
+  await rejects(patchcore({ coresetRatio: 2 }), 'ERR_BAD_INPUT', /patchcore: coresetRatio must be a number in \(0, 1\], got 2/);
+  await rejects(patchcore({ coresetRatio: '0.1' }), 'ERR_BAD_INPUT', /coresetRatio must be a number/);
+  await rejects(patchcore({ coresetRatio: 0.5, neighbours: 3 }), 'ERR_BAD_INPUT', /patchcore takes coresetRatio; unknown option neighbours/);
+  assert.equal(existsSync(out), false);
 });
