@@ -10,8 +10,15 @@ import type { TileConfig } from './common/tiling.js';
  * One interface for every detector, 1-class (PaDiM, PatchCore: a frozen backbone's features
  * against statistics of normal images) and 2-class (a classifier and a segmenter trained on
  * labelled normal and anomalous images). The glue (fit, eval, predict, benchmark, demo,
- * ablation) only ever sees these two types and the registry (./registry.ts): a new method is a
- * folder with a `DetectorMethod` and one line in the registry, and no caller branches on its name.
+ * ablation) only ever sees these types and the registry (./registry.ts): a new method is a
+ * folder with a `DetectorMethodInfo` (info.ts, engine-free) and a `DetectorMethod` (method.ts),
+ * and one line in the registry; no caller branches on its name.
+ *
+ * Refinements of the first draft: the engine-free part of a method is its own type
+ * (DetectorMethodInfo, with `optionKeys`), so that the CLI can check `--method`, map method
+ * flags and list the methods before libtorch loads (the registry loads an implementation on
+ * first use: `await detectorMethod(name)`); and a fit that throws leaves the backbone to the
+ * glue, so no method needs its own cleanup for it.
  */
 
 /** What model.json records under "detector": plain JSON, the method's own fields beside `input`. */
