@@ -41,13 +41,11 @@ export async function scoreSamples(detector: AnomalyDetector, samples: readonly 
 
 /** Whole images [N, 3, H, W] scored in one call, copied to the host. */
 function scoreWhole(detector: AnomalyDetector, images: Float32Array, shape: readonly [number, 3, number, number]): HostScores {
-  const s = detector.score(T.tensor(images, [...shape], { device: detector.device }));
-  try {
+  return T.tidy(() => {
+    const s = detector.score(T.tensor(images, [...shape], { device: detector.device }));
     const [, height, width] = s.maps.shape as [number, number, number];
     return { imageScores: s.imageScores.toFloat32(), maps: s.maps.toFloat32(), height, width };
-  } finally {
-    T.dispose(s);
-  }
+  });
 }
 
 async function scoreOnDevice(detector: AnomalyDetector, samples: readonly Sample[], size: readonly [number, number], o: ScoreOptions): Promise<ScoredSamples> {

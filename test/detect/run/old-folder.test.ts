@@ -67,14 +67,15 @@ for (const method of ['padim', 'patchcore'] as const) {
     try {
       assert.equal(loaded.detector.method, method);
       assert.equal(loaded.manifest.tiling, null, 'a folder without "tiling" reads as whole-image');
-      const s = loaded.detector.score(T.tensor(probe, [2, 3, SIZE, SIZE]));
-      try {
-        assert.deepEqual(s.imageScores.toFloat32(), expected.imageScores);
-        assert.deepEqual(s.maps.toFloat32(), expected.maps);
-        assert.deepEqual(s.maps.shape, [2, SIZE, SIZE]);
-      } finally {
-        T.dispose(s);
-      }
+      const live = T.liveTensorCount();
+      const s = T.tidy(() => {
+        const r = loaded.detector.score(T.tensor(probe, [2, 3, SIZE, SIZE]));
+        return { imageScores: r.imageScores.toFloat32(), maps: r.maps.toFloat32(), shape: r.maps.shape };
+      });
+      assert.equal(T.liveTensorCount(), live, 'scoring frees everything it made');
+      assert.deepEqual(s.imageScores, expected.imageScores);
+      assert.deepEqual(s.maps, expected.maps);
+      assert.deepEqual(s.shape, [2, SIZE, SIZE]);
       // Saved again by today's code: the same tensors under the same names, the same bytes.
       const again = join(dir, `${method}-again`);
       await saveModelFolder(again, loaded.manifest as ModelManifest, loaded.detector);
