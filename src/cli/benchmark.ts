@@ -1,16 +1,22 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './command.js';
-import { intFlag, listFlag, MAX_IMAGE_SIDE, parseFlags, requireFlag } from './args.js';
+import { intFlag, listFlag, MAX_IMAGE_SIDE, numberFlag, parseFlags, requireFlag } from './args.js';
 import { deviceFlag } from './device-flag.js';
 import { methodChoices, methodFlag, methodList } from './method-flag.js';
-import { paperResultsFile } from '../data/visa/facts.js';
+import { SpotdiffError } from '../util/errors.js';
+import { paperFigures, paperMeans } from '../benchmark/paper-figures.js';
+import { benchmarkProtocol, PROTOCOL_NAMES, type BenchmarkProtocol } from '../benchmark/protocol.js';
+import { benchmarkInits, RANDOM_INIT, type BenchmarkInit } from '../benchmark/inits.js';
 import type { PaperFigures, ReportMetricKey } from '../report/index.js';
 
 const usage = `usage: spotdiff benchmark --data PREPARED_ROOT --method ${methodChoices()} [--objects a,b]
                           [--backbone B] [--weights FILE] [--size N] [--seed S] [--models DIR]
                           [--device cpu|cuda|auto]
                           [--paper-results FILE] [--json] [--report DIR]
+       spotdiff benchmark --protocol ${PROTOCOL_NAMES.join('|')} --data PREPARED_ROOT
+                          --weights A,B,... [--names a,b,...] [--pairs base:spd,...]
+                          [--method padim|patchcore (1cls)] [--runs R]
+                          [--epochs N] [--iterations N] [--lr X] [other flags as above]
 
 Fits and evaluates one model per object of a prepared dataset and prints a table like the
 paper's Table 2: per object and mean, AU-PR and AU-ROC for classification (image) and
@@ -21,48 +27,76 @@ Models are written to --models DIR/<object> (default ./benchmark-models). DIR mu
 empty, or hold only model folders (an earlier benchmark's); anything else is refused.
 --device D (cpu, the default; cuda, cuda:N or auto) is where fitting and scoring run.
 
+With --protocol, every object is benchmarked once per initialisation and the paper's
+Tables 3 and 4 layout is printed: one row per initialisation, the mean over objects of
+classification and segmentation AU-PR and AU-ROC (mean ± std over runs when several), and a
++SPD row's gain over its base in brackets; on VisA the paper's figures of the rows named like
+the paper's (supervised, simsiam, simsiam+spd, moco, moco+spd, simclr, simclr+spd,
+supervised+spd) under ours. Per-object tables come first.
+  --protocol     1cls: --method padim|patchcore on the 1cls split (Table 2);
+                 2cls-highshot: a classifier (classification columns) and a segmenter
+                 (segmentation columns) on the 2cls_highshot split (Table 3);
+                 2cls-5shot, 2cls-10shot: the same on k-shot draws of the 2cls_fewshot
+                 split, run r on draw r with seed S+r (Table 4)
+  --data         the folder prepare wrote (holding 1cls/, 2cls_highshot/, 2cls_fewshot/)
+                 or the protocol's split folder itself
+  --weights      one initialisation per row: a .pth or .safetensors backbone, or the word
+                 ${RANDOM_INIT} for a seeded random initialisation
+  --names        the rows' names (default: the files' base names)
+  --pairs        base:spd,... rows compared in brackets (default: X+spd with X)
+  --runs         runs per object and row (default 5 for k-shot, 1 otherwise)
+  --epochs, --iterations, --lr   2-class training length and learning rate (default: the
+                 paper's: 80 epochs high-shot, 1000/500 iterations few-shot, lr 1e-4)
+Models go to --models DIR/<protocol>/<row>/<object>[/<classifier|segmenter>][/run-<r>].
+
 Methods:
 ${methodList()}`;
 
-const VISA_OBJECTS = ['candle', 'capsules', 'cashew', 'chewinggum', 'fryum', 'macaroni1', 'macaroni2', 'pcb1', 'pcb2', 'pcb3', 'pcb4', 'pipe_fryum'];
 const TABLE_KEYS: ReportMetricKey[] = ['image.aupr', 'image.auroc', 'pixel.aupr', 'pixel.auroc'];
 
-type Table = { columns: string[] } & Record<string, number[] | string[]>;
+type Values = Record<string, string | boolean | undefined>;
 
-/** The paper's VisA figures for a method, as fractions; null when not VisA or the file is absent. */
-export function paperFigures(path: string | undefined, method: string, objects: readonly string[]): PaperFigures | null {
-  const file = path ?? paperResultsFile;
-  if (!existsSync(file) || !objects.every((o) => VISA_OBJECTS.includes(o))) return null;
-  const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Table>;
-  const pick = (t: Table | undefined, row: string, cols: string[]): number[] | null => {
-    const v = t?.[row] as number[] | undefined;
-    return v === undefined ? null : cols.map((c) => (v[t!.columns.indexOf(c)] as number) / 100);
+/** What both modes read the same way. */
+interface Common {
+  device: string;
+  backbone: string;
+  seed: number;
+  size: number;
+  quiet: boolean;
+  modelsRoot: string;
+}
+
+async function commonFlags(values: Values): Promise<Common> {
+  const device = await deviceFlag(values.device as string | undefined);
+  const backbone = (values.backbone as string | undefined) ?? 'resnet18';
+  (await import('../models/backbone.js')).checkArch(backbone);
+  return {
+    device,
+    backbone,
+    seed: intFlag(values.seed as string | undefined, 'seed', 0, 0),
+    size: intFlag(values.size as string | undefined, 'size', 224, 32, MAX_IMAGE_SIDE),
+    quiet: values.quiet === true || values.json === true,
+    modelsRoot: (values.models as string | undefined) ?? 'benchmark-models',
   };
-  const rows: Record<string, Partial<Record<ReportMetricKey, number>>> = {};
-  const meanTable = method === 'padim' ? all['table2_1class_padim_resnet50'] : all['table6_1class_patchcore_wide_resnet50'];
-  const mean = pick(meanTable, 'supervised', ['visa_cls_aupr', 'visa_cls_auroc', 'visa_seg_aupr', 'visa_seg_auroc']);
-  if (mean !== null) rows['mean'] = Object.fromEntries(TABLE_KEYS.map((k, i) => [k, mean[i] as number]));
-  if (method === 'padim') {
-    for (const o of objects) {
-      const cls = pick(all['table7_1class_cls_padim_per_object'], o, ['supervised_aupr', 'supervised_auroc']);
-      const seg = pick(all['table8_1class_seg_padim_per_object'], o, ['supervised_aupr', 'supervised_auroc']);
-      if (cls !== null && seg !== null) rows[o] = { 'image.aupr': cls[0]!, 'image.auroc': cls[1]!, 'pixel.aupr': seg[0]!, 'pixel.auroc': seg[1]! };
-    }
-  }
-  const source = method === 'padim' ? 'Zou et al., ECCV 2022, Tables 2, 7, 8 (PaDiM, ResNet-50, supervised ImageNet)' : 'Zou et al., ECCV 2022, Table 6 (PatchCore, WideResNet-50-2, supervised ImageNet; means only)';
-  return Object.keys(rows).length > 0 ? { source, rows } : null;
 }
 
 export const command: Command = {
-  summary: 'fit and evaluate every object of a prepared dataset; a Table-2-style table',
+  summary: 'fit and evaluate every object of a prepared dataset; the paper\'s Table 2, 3 or 4 layout',
   usage,
   async run(argv) {
     const { values } = parseFlags(argv, {
       data: { type: 'string' },
+      protocol: { type: 'string' },
       method: { type: 'string' },
       objects: { type: 'string' },
       backbone: { type: 'string' },
       weights: { type: 'string' },
+      names: { type: 'string' },
+      pairs: { type: 'string' },
+      runs: { type: 'string' },
+      epochs: { type: 'string' },
+      iterations: { type: 'string' },
+      lr: { type: 'string' },
       size: { type: 'string' },
       seed: { type: 'string' },
       models: { type: 'string' },
@@ -72,52 +106,135 @@ export const command: Command = {
       report: { type: 'string' },
       quiet: { type: 'boolean' },
     });
-    const device = await deviceFlag(values.device);
-    const data = requireFlag(values.data, 'data');
-    const method = methodFlag(requireFlag(values.method, 'method')).name;
-    const backbone = values.backbone ?? 'resnet18';
-    const { checkArch } = await import('../models/backbone.js');
-    checkArch(backbone);
-    const seed = intFlag(values.seed, 'seed', 0, 0);
-    const size = intFlag(values.size, 'size', 224, 32, MAX_IMAGE_SIDE);
-    const quiet = values.quiet === true || values.json === true;
-    if (values.weights === undefined) process.stderr.write(`spotdiff: warning: no --weights given: ${backbone} is randomly initialised (seed ${seed}); results need pretrained weights\n`);
-    const { openDataset } = await import('../data/datasets/open.js');
-    const { fitAndEvaluate } = await import('../detect/run/fit-and-evaluate.js');
-    const { metricValues } = await import('../detect/run/evaluate.js');
-    const { writeEvalReport } = await import('../detect/run/report.js');
-    const { buildTable, renderText, tableJson } = await import('../metrics/index.js');
-    const ds = await openDataset(data, { objects: listFlag(values.objects) });
-    const objects = listFlag(values.objects) ?? ds.objects;
-    const modelsRoot = values.models ?? 'benchmark-models';
-    await (await import('../detect/run/model-output.js')).checkModelsRoot(modelsRoot);
-    if (values.report !== undefined) await (await import('../report/index.js')).checkReportFolder(values.report);
-    const paper = paperFigures(values['paper-results'], method, objects);
-    const results = [];
-    const manifests = [];
-    const records = [];
-    for (const object of objects) {
-      if (!quiet) process.stderr.write(`benchmark: ${object}\n`);
-      const out = join(modelsRoot, object);
-      const { manifest, result: r } = await fitAndEvaluate({ method, data, object, backbone, weights: values.weights, size, seed, out, quiet, device });
-      records.push({ object, metrics: Object.fromEntries(TABLE_KEYS.filter((k) => metricValues(r)[k] !== undefined).map((k) => [k, metricValues(r)[k] as number])) });
-      if (values.report !== undefined) results.push(r);
-      else r.scored.maps.length = 0;
-      manifests.push(manifest);
+    if (values.protocol !== undefined) return runProtocol(values);
+    for (const f of ['names', 'pairs', 'runs', 'epochs', 'iterations', 'lr'] as const) {
+      if (values[f] !== undefined) throw new SpotdiffError('ERR_USAGE', `--${f} applies with --protocol only`);
     }
-    const table = buildTable(records, { meanRow: true });
-    let reportPath: string | null = null;
-    if (values.report !== undefined) reportPath = await writeEvalReport(values.report, manifests[0]!, results, data, paper, manifests);
-    if (values.json) process.stdout.write(JSON.stringify({ method, backbone, data, table: tableJson(table), paper, report: reportPath }, null, 2) + '\n');
-    else {
-      const lines = [`${method} (${backbone}${values.weights === undefined ? ', random init' : ''}) on ${data}`, renderText(table)];
-      if (paper !== null) {
-        lines.push(`paper: ${paper.source}`);
-        for (const [row, v] of Object.entries(paper.rows)) lines.push(`  ${row.padEnd(12)} ${TABLE_KEYS.map((k) => `${k} ${v[k] === undefined ? '-' : (v[k]! * 100).toFixed(1)}`).join('  ')}`);
-      }
-      if (reportPath !== null) lines.push(`report: ${reportPath}`);
-      process.stdout.write(lines.join('\n') + '\n');
-    }
-    return 0;
+    return runTable2(values);
   },
 };
+
+/** The single-method mode: one weights file, a Table-2-style per-object table. */
+async function runTable2(values: Values): Promise<number> {
+  const data = requireFlag(values.data as string | undefined, 'data');
+  const method = methodFlag(requireFlag(values.method as string | undefined, 'method')).name;
+  const c = await commonFlags(values);
+  const weights = values.weights as string | undefined;
+  if (weights === undefined) process.stderr.write(`spotdiff: warning: no --weights given: ${c.backbone} is randomly initialised (seed ${c.seed}); results need pretrained weights\n`);
+  const { openDataset } = await import('../data/datasets/open.js');
+  const { fitAndEvaluate } = await import('../detect/run/fit-and-evaluate.js');
+  const { metricValues } = await import('../detect/run/evaluate.js');
+  const { writeEvalReport } = await import('../detect/run/report.js');
+  const { buildTable, renderText, tableJson } = await import('../metrics/index.js');
+  const ds = await openDataset(data, { objects: listFlag(values.objects as string | undefined) });
+  const objects = listFlag(values.objects as string | undefined) ?? ds.objects;
+  await (await import('../detect/run/model-output.js')).checkModelsRoot(c.modelsRoot);
+  const report = values.report as string | undefined;
+  if (report !== undefined) await (await import('../report/index.js')).checkReportFolder(report);
+  const paper = paperFigures(values['paper-results'] as string | undefined, method, objects);
+  const results = [];
+  const manifests = [];
+  const records = [];
+  for (const object of objects) {
+    if (!c.quiet) process.stderr.write(`benchmark: ${object}\n`);
+    const out = join(c.modelsRoot, object);
+    const { manifest, result: r } = await fitAndEvaluate({ method, data, object, backbone: c.backbone, weights, size: c.size, seed: c.seed, out, quiet: c.quiet, device: c.device });
+    records.push({ object, metrics: Object.fromEntries(TABLE_KEYS.filter((k) => metricValues(r)[k] !== undefined).map((k) => [k, metricValues(r)[k] as number])) });
+    if (report !== undefined) results.push(r);
+    else r.scored.maps.length = 0;
+    manifests.push(manifest);
+  }
+  const table = buildTable(records, { meanRow: true });
+  let reportPath: string | null = null;
+  if (report !== undefined) reportPath = await writeEvalReport(report, manifests[0]!, results, data, paper, manifests);
+  if (values.json === true) process.stdout.write(JSON.stringify({ method, backbone: c.backbone, data, table: tableJson(table), paper, report: reportPath }, null, 2) + '\n');
+  else {
+    const lines = [`${method} (${c.backbone}${weights === undefined ? ', random init' : ''}) on ${data}`, renderText(table)];
+    if (paper !== null) {
+      lines.push(`paper: ${paper.source}`);
+      for (const [row, v] of Object.entries(paper.rows)) lines.push(`  ${row.padEnd(12)} ${TABLE_KEYS.map((k) => `${k} ${v[k] === undefined ? '-' : (v[k]! * 100).toFixed(1)}`).join('  ')}`);
+    }
+    if (reportPath !== null) lines.push(`report: ${reportPath}`);
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  return 0;
+}
+
+/** --pairs base:spd,... as pairs. */
+function pairsFlag(value: string | undefined): [string, string][] | undefined {
+  return listFlag(value)?.map((p) => {
+    const parts = p.split(':');
+    if (parts.length !== 2 || parts[0] === '' || parts[1] === '') throw new SpotdiffError('ERR_USAGE', `--pairs takes base:spd,... , got "${p}"`);
+    return [parts[0]!, parts[1]!];
+  });
+}
+
+/** --epochs, --iterations, --lr as the 2-class methods' options. */
+function trainingOverrides(values: Values, protocol: BenchmarkProtocol): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (values.epochs !== undefined) o['epochs'] = intFlag(values.epochs as string, 'epochs', 0, 1);
+  if (values.iterations !== undefined) o['iterations'] = intFlag(values.iterations as string, 'iterations', 0, 1);
+  if (values.lr !== undefined) o['lr'] = numberFlag(values.lr as string, 'lr', 0, { above: 0 });
+  if (Object.keys(o).length > 0 && protocol.name === '1cls') throw new SpotdiffError('ERR_USAGE', '--epochs, --iterations and --lr apply to the 2-class protocols');
+  if (o['epochs'] !== undefined && protocol.draws) throw new SpotdiffError('ERR_USAGE', `${protocol.name} trains for a number of iterations: give --iterations, not --epochs`);
+  if (o['iterations'] !== undefined && protocol.name === '2cls-highshot') throw new SpotdiffError('ERR_USAGE', '2cls-highshot trains for a number of epochs: give --epochs, not --iterations');
+  return o;
+}
+
+/** The rows from --weights, --names and --pairs. */
+function initsFlags(values: Values, c: Common): BenchmarkInit[] {
+  const weights = listFlag(values.weights as string | undefined) ?? [RANDOM_INIT];
+  if (values.weights === undefined) process.stderr.write(`spotdiff: warning: no --weights given: one row, ${c.backbone} randomly initialised (seed ${c.seed}); results need pretrained weights\n`);
+  return benchmarkInits(weights, listFlag(values.names as string | undefined), pairsFlag(values.pairs as string | undefined));
+}
+
+/** The protocol mode: every row × object × run, the paper's Tables 3/4 layout. */
+async function runProtocol(values: Values): Promise<number> {
+  const protocol = benchmarkProtocol(values.protocol as string);
+  const data = requireFlag(values.data as string | undefined, 'data');
+  let method: string | undefined;
+  if (protocol.name === '1cls') method = methodFlag(requireFlag(values.method as string | undefined, 'method')).name;
+  else if (values.method !== undefined) throw new SpotdiffError('ERR_USAGE', `--method applies to --protocol 1cls; ${protocol.name} fits a classifier and a segmenter`);
+  const overrides = trainingOverrides(values, protocol);
+  const runs = intFlag(values.runs as string | undefined, 'runs', protocol.defaultRuns, 1);
+  const c = await commonFlags(values);
+  const inits = initsFlags(values, c);
+  const { protocolDataFolder } = await import('../benchmark/protocol-data.js');
+  const split = await protocolDataFolder(data, protocol.splitType);
+  const { openDataset } = await import('../data/datasets/open.js');
+  const objects = listFlag(values.objects as string | undefined) ?? (await openDataset(split)).objects;
+  await openDataset(split, { objects });
+  const report = values.report as string | undefined;
+  if (report !== undefined) await (await import('../report/index.js')).checkReportFolder(report);
+  const paper = paperMeans(values['paper-results'] as string | undefined, protocol.paper(method ?? ''), inits.map((i) => i.name), objects);
+  const { runBenchmark } = await import('../benchmark/run.js');
+  const outcome = await runBenchmark({
+    protocol, method, objects, inits, runs, seed: c.seed, modelsRoot: c.modelsRoot, overrides,
+    data: split, backbone: c.backbone, size: c.size, device: c.device, quiet: c.quiet,
+    keepFirstRow: report !== undefined,
+    progress: c.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+  });
+  const { summaryRows, renderSummaryText } = await import('../benchmark/summary.js');
+  const rows = summaryRows(inits, outcome.tables, paper);
+  let reportPath: string | null = null;
+  if (report !== undefined) {
+    const first = paper?.rows[inits[0]!.name];
+    const figures: PaperFigures | null = first === undefined ? null : { source: paper!.source, rows: { mean: first } };
+    reportPath = await (await import('../detect/run/report.js')).writeEvalReport(report, outcome.kept.manifests[0]!, outcome.kept.results, split, figures, outcome.kept.manifests);
+  }
+  const { renderText, tableJson } = await import('../metrics/index.js');
+  const methods = protocol.jobs(method).map((j) => j.method);
+  if (values.json === true) {
+    const json = { protocol: protocol.name, methods, backbone: c.backbone, data: split, objects, runs, rows: rows.map((r) => ({ ...r, weights: inits.find((i) => i.name === r.name)!.weights, perObject: tableJson(outcome.tables[r.name]!) })), paper, report: reportPath };
+    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    return 0;
+  }
+  const lines: string[] = [];
+  for (const i of inits) lines.push(`${i.name} (${i.weights ?? `${c.backbone} random init`}):`, renderText(outcome.tables[i.name]!), '');
+  lines.push(`${protocol.name}: ${methods.join(' + ')} (${c.backbone}) on ${split}, ${objects.length} objects, ${runs} run${runs > 1 ? 's' : ''}; mean over objects${runs > 1 ? ' (± std over runs)' : ''}`);
+  lines.push(renderSummaryText(rows));
+  if (paper !== null) lines.push(`paper: ${paper.source}; means over the 12 VisA objects${objects.length < 12 ? ` (this run: ${objects.length})` : ''}`);
+  if (reportPath !== null) lines.push(`report: ${reportPath}`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}

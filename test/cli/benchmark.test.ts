@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { paperResultsFile } from '../../src/data/visa/facts.js';
 import { runCli } from './run-cli.js';
-import { paperFigures } from '../../src/cli/benchmark.js';
+import { paperFigures } from '../../src/benchmark/paper-figures.js';
 
 test('paperFigures: the VisA per-object PaDiM figures and means from paper_results.json; null off VisA or without the file', () => {
   const file = paperResultsFile;
