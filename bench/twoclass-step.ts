@@ -19,6 +19,7 @@ import { median, referencePython, repoRoot, runMeasurement } from './lib/measure
 import { benchDevice, useDevice } from './lib/device.js';
 import { usageExit } from './lib/device-flag.js';
 import type { Tensor } from '../src/tensor/index.js';
+import { RESNET_ARCHS, isResNetArch, type ResNetArch } from '../src/models/backbone-names.js';
 
 type Task = 'segmenter' | 'classifier';
 const TASKS: readonly Task[] = ['segmenter', 'classifier'];
@@ -53,10 +54,11 @@ const steps = Number(opts.steps);
 const warmup = Number(opts.warmup);
 const threads = Number(opts.threads);
 const batch = Number(opts.batch);
-const arch = opts.arch;
+const archName = opts.arch;
+if (!isResNetArch(archName)) usageExit(`--arch takes ${RESNET_ARCHS.join(', ')}, got "${archName}"`);
+const arch: ResNetArch = archName;
 const sizes: Record<Task, number> = { segmenter: Number(opts.size ?? opts['seg-size']), classifier: Number(opts.size ?? opts['cls-size']) };
 const device = benchDevice(opts.device);
-if (!['resnet18', 'resnet50', 'wide_resnet50_2'].includes(arch)) usageExit(`--arch takes resnet18, resnet50 or wide_resnet50_2, got "${arch}"`);
 
 /** One task's loop in this process (the child side). */
 async function measure(task: Task): Promise<Measurement> {
@@ -64,8 +66,6 @@ async function measure(task: Task): Promise<Measurement> {
   const { SGD, crossEntropy, sigmoidFocalLoss } = await import('../src/nn/index.js');
   const { UNet } = await import('../src/models/unet.js');
   const { resNetClassifier } = await import('../src/models/resnet-classifier.js');
-  const { isResNetArch } = await import('../src/models/backbone-names.js');
-  if (!isResNetArch(arch)) throw new Error(`unknown arch ${arch}`);
   T.setNumThreads(threads);
   useDevice(device);
   const size = sizes[task];
