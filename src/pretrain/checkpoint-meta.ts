@@ -25,6 +25,11 @@ export interface CheckpointMeta {
   optimizer: Record<string, number>;
   /** Mean total loss of the last epoch. */
   lastEpochLoss: number;
+  /**
+   * fp16 runs: the loss scaler's scale and clean-step count, so a resumed run scales as the
+   * uninterrupted one would (not from 2^16 again); null or absent otherwise.
+   */
+  gradScaler?: { scale: number; growthTracker: number } | null;
   created: string;
 }
 
@@ -50,6 +55,10 @@ export function parseMeta(path: string, metadata: Readonly<Record<string, string
   }
   if (!Number.isInteger(meta.epoch) || !Number.isInteger(meta.step) || typeof meta.config !== 'object' || meta.config === null) {
     throw badCheckpoint(path, 'its record lacks epoch, step or config');
+  }
+  const g = meta.gradScaler;
+  if (g != null && !(typeof g.scale === 'number' && g.scale > 0 && Number.isFinite(g.scale) && Number.isInteger(g.growthTracker) && g.growthTracker >= 0)) {
+    throw badCheckpoint(path, `its loss-scaler record ${JSON.stringify(g)} needs a finite scale > 0 and a whole growthTracker >= 0`);
   }
   return meta;
 }

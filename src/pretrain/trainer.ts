@@ -193,6 +193,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       const meta = await loadCheckpoint(paths.checkpoint, method.module, optimizer);
       startEpoch = meta.epoch;
       step = meta.step;
+      if (meta.gradScaler != null && scaler.enabled) scaler.loadStateDict(meta.gradScaler);
       if (step !== startEpoch * stepsPerEpoch) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${paths.checkpoint}: ${step} steps after ${startEpoch} epochs, expected ${startEpoch * stepsPerEpoch}`);
     }
     const log = resume ? await StepLog.resume(paths.log, step) : await StepLog.create(paths.log);
@@ -257,7 +258,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
         paths.checkpoint,
         method.module,
         optimizer,
-        { spotdiffVersion: spotdiffVersion(), epoch: epoch + 1, step, config, lastEpochLoss },
+        { spotdiffVersion: spotdiffVersion(), epoch: epoch + 1, step, config, lastEpochLoss, gradScaler: scalerRecord(scaler) },
         hooks.writeCheckpoint,
       );
       epochsDone = epoch + 1;
@@ -290,4 +291,11 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
     feed?.dispose();
     T.setDefaultDevice(previousDevice);
   }
+}
+
+/** What a checkpoint keeps of the loss scaler (null when it is off: fp32, bf16). */
+function scalerRecord(scaler: GradScaler): { scale: number; growthTracker: number } | null {
+  if (!scaler.enabled) return null;
+  const { scale, growthTracker } = scaler.stateDict();
+  return { scale, growthTracker };
 }

@@ -251,3 +251,19 @@ test('learning rate: cosine over all steps with optional linear warm-up; supervi
   assert.ok(Math.abs(scheduledLr(step, 30 * 5) - 0.02) < 1e-15);
   assert.ok(Math.abs(uninterrupted[0]!.lr - (0.05 * 4) / 256) < 1e-15, 'run lr = 0.05·batch/256 at step 1');
 });
+
+test('the checkpoint keeps the loss scaler (null without fp16); a malformed scaler record is refused', async () => {
+  const out = join(dir, 'scaler');
+  await trainPretrain(options(out), { createMethod: small });
+  const path = join(out, CHECKPOINT_FILE);
+  assert.equal((await readCheckpointMeta(path))?.gradScaler, null);
+  const content = await readSafetensors(path);
+  const record = JSON.parse(content.metadata['spotdiff.pretrain']!) as Record<string, unknown>;
+  const rewrite = async (gradScaler: unknown): Promise<string> => {
+    const p = join(out, `scaler-${JSON.stringify(gradScaler).length}.safetensors`);
+    await writeSafetensors(p, content.tensors, { ...content.metadata, 'spotdiff.pretrain': JSON.stringify({ ...record, gradScaler }) });
+    return p;
+  };
+  assert.deepEqual((await readCheckpointMeta(await rewrite({ scale: 1024, growthTracker: 17 })))?.gradScaler, { scale: 1024, growthTracker: 17 });
+  await assert.rejects(readCheckpointMeta(await rewrite({ scale: -1, growthTracker: 0 })), rejectsWith('ERR_BAD_CHECKPOINT', /loss-scaler record/));
+});
