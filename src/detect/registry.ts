@@ -2,6 +2,8 @@ import { SpotdiffError } from '../util/errors.js';
 import type { DetectorMethod, DetectorMethodInfo } from './method.js';
 import { padimInfo } from './padim/info.js';
 import { patchcoreInfo } from './patchcore/info.js';
+import { classifierInfo } from './classifier/info.js';
+import { segmenterInfo } from './segmenter/info.js';
 
 /**
  * Every detector method by name. Adding one: a folder with an engine-free `DetectorMethodInfo`
@@ -13,6 +15,8 @@ import { patchcoreInfo } from './patchcore/info.js';
 const METHODS: readonly { info: DetectorMethodInfo; load: () => Promise<DetectorMethod> }[] = [
   { info: padimInfo, load: async () => (await import('./padim/method.js')).padimMethod },
   { info: patchcoreInfo, load: async () => (await import('./patchcore/method.js')).patchcoreMethod },
+  { info: classifierInfo, load: async () => (await import('./classifier/method.js')).classifierMethod },
+  { info: segmenterInfo, load: async () => (await import('./segmenter/method.js')).segmenterMethod },
 ];
 
 /** The registered names, in registry order. */
