@@ -1,8 +1,10 @@
+import { freemem } from 'node:os';
 import { SpotdiffError } from '../util/errors.js';
 import type { RgbImage } from './image.js';
 
 /**
- * Decoded images at the training size, kept as 8-bit RGB in host memory: an image is decoded
+ * Decoded images at the training size, kept as 8-bit planes in host memory (RGB images, or
+ * masks: the same width/height/bytes shape): an image is decoded
  * and resized once, and every later epoch reads it from here, so epoch 2+ decodes nothing.
  *
  * Past `maxBytes`, images that do not fit are not cached: they are decoded again each time
@@ -72,4 +74,9 @@ export class ImageCache {
     this.held.set(path, { width: img.width, height: img.height, data });
     this.heldBytes += bytes;
   }
+}
+
+/** The cache size a training run uses unless told: a quarter of the memory free now. */
+export function defaultCacheBytes(): number {
+  return Math.floor(freemem() / 4);
 }

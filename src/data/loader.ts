@@ -72,6 +72,8 @@ export class DataLoader implements AsyncIterable<Batch> {
   private readonly slots: DecodeSlots;
   private readonly readImage: ImageDecoder;
   private readonly cache: ImageCache | null;
+  /** Masks at the training size (one byte a pixel), when caching: a segmenter reads them every epoch too. */
+  private readonly maskCache: ImageCache | null;
   private nextEpoch = 0;
 
   constructor(samples: readonly Sample[], options: LoaderOptions) {
@@ -96,6 +98,8 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.readImage = options.readImage ?? readRgb;
     const cacheBytes = options.cacheBytes ?? 0;
     this.cache = cacheBytes > 0 ? new ImageCache((path) => this.slots.run(() => this.decodeAtSize(path)), cacheBytes) : null;
+    // Its own budget of the same size: a mask is a third of its image, so this rarely binds first.
+    this.maskCache = cacheBytes > 0 && this.opts.masks ? new ImageCache((path) => this.slots.run(() => this.maskAtSize(path)), cacheBytes) : null;
   }
 
   /** What the cache holds and how often it decoded (null without a cache). */
@@ -162,6 +166,13 @@ export class DataLoader implements AsyncIterable<Batch> {
     }
   }
 
+  /** Reads one mask and resizes it nearest-neighbour (it stays binary); no cache. */
+  private async maskAtSize(path: string): Promise<MaskImage> {
+    const { resize } = this.opts.preprocess;
+    const mask = await readMask(path);
+    return resize === undefined ? mask : resizeMaskNearest(mask, resizedSize(mask.width, mask.height, resize));
+  }
+
   private imageAtSize(path: string): Promise<RgbImage> {
     return this.cache !== null ? this.cache.get(path) : this.slots.run(() => this.decodeAtSize(path));
   }
@@ -173,8 +184,7 @@ export class DataLoader implements AsyncIterable<Batch> {
     let mask: MaskImage | null = null;
     if (masks && sample.mask !== null) {
       const path = sample.mask;
-      mask = await this.slots.run(() => readMask(path));
-      if (preprocess.resize !== undefined) mask = resizeMaskNearest(mask, resizedSize(mask.width, mask.height, preprocess.resize));
+      mask = this.maskCache !== null ? await this.maskCache.get(path) : await this.slots.run(() => this.maskAtSize(path));
       if (mask.width !== img.width || mask.height !== img.height) {
         throw new SpotdiffError('ERR_SHAPE', `mask ${sample.mask} is ${mask.width}×${mask.height} after resizing, its image ${sample.image} is ${img.width}×${img.height}`);
       }

@@ -1,4 +1,3 @@
-import { freemem } from 'node:os';
 import * as T from '../tensor/index.js';
 import { DataLoader } from '../data/loader.js';
 import { DeviceImages } from '../data/device-images.js';
@@ -23,10 +22,6 @@ export interface StepBatch {
   labels: T.Tensor | null;
 }
 
-/** The default cache: a quarter of the memory free when the run starts. */
-export function defaultCacheBytes(): number {
-  return Math.floor(freemem() / 4);
-}
 
 export class BatchFeed {
   private readonly images: DeviceImages;

@@ -21,7 +21,8 @@ import { loadCheckpoint, readCheckpointMeta, saveCheckpoint, type CheckpointWrit
 import { LOG_FILE, StepLog, type StepRecord } from './log.js';
 import { BACKBONE_FILE, exportBackbone } from './export.js';
 import { scheduledLr } from './schedule.js';
-import { BatchFeed, defaultCacheBytes } from './batch-feed.js';
+import { BatchFeed } from './batch-feed.js';
+import { defaultCacheBytes } from '../data/image-cache.js';
 import { applyMemoryFormat, lossAt, runPrecision } from './precision.js';
 
 export { checkPretrainOptions, type PretrainOptions } from './options.js';

@@ -107,3 +107,19 @@ test('a corrupt image fails the iteration at its batch, naming the file; mixed s
   const mixed = [samples[0]!, { ...samples[1]!, image: odd }];
   await assert.rejects(collect(new DataLoader(mixed, { batchSize: 2, preprocess: {} }).epoch(0)), (e: unknown) => isSpotdiffError(e, 'ERR_SHAPE'));
 });
+
+test('with a cache, masks are read once: a later epoch serves the same masks from memory', async () => {
+  const own = tempDir();
+  const mine: Sample[] = [];
+  for (let i = 0; i < 4; i++) {
+    const mask = await writeTinyMask(join(own, `m${i}.png`), 255, 12);
+    mine.push({ image: samples[i]!.image, label: 'anomaly', mask, object: 'o', defect: null, split: 'train' });
+  }
+  const loader = new DataLoader(mine, { batchSize: 2, preprocess: { resize: [8, 8] }, masks: true, cacheBytes: 2 ** 20 });
+  const first = (await collect(loader.epoch(0))).map((b) => [...(b.masks as Uint8Array)]);
+  for (const s of mine) writeFileSync(s.mask!, 'not a png any more');
+  const second = (await collect(loader.epoch(1))).map((b) => [...(b.masks as Uint8Array)]);
+  assert.deepEqual(second, first);
+  const uncached = new DataLoader(mine, { batchSize: 2, preprocess: { resize: [8, 8] }, masks: true });
+  await assert.rejects(collect(uncached.epoch(0)), /m0\.png|m1\.png/);
+});

@@ -2,7 +2,7 @@ import * as T from '../../tensor/index.js';
 import { DataLoader, type Batch } from '../../data/loader.js';
 import { prefetched } from '../../data/prefetch.js';
 import type { Sample } from '../../data/datasets/sample.js';
-import { defaultCacheBytes } from '../../pretrain/batch-feed.js';
+import { defaultCacheBytes } from '../../data/image-cache.js';
 import type { TwoClassTask } from './loss.js';
 import type { StepPlan } from './plan.js';
 
