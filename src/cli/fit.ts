@@ -3,17 +3,25 @@ import { intFlag, MAX_IMAGE_SIDE, numberFlag, parseFlags, requireFlag } from './
 import { SpotdiffError } from '../util/errors.js';
 import { deviceFlag } from './device-flag.js';
 import { methodChoices, methodFlag, methodList } from './method-flag.js';
+import { methodOptionFlagSpec, methodOptionsFromFlags } from './method-options.js';
+import { defaultWorkFolder, removeWorkFolder } from './work-folder.js';
 
 const usage = `usage: spotdiff fit --method ${methodChoices()} --data DIR [--object NAME]
                     --backbone resnet18|resnet50|wide_resnet50_2 [--weights FILE]
                     [--size N] [--tile SIZE[:OVERLAP]] [--seed S] [--coreset-ratio R]
+                    [--protocol high-shot|few-shot] [--shots K] [--run I] [--epochs N]
+                    [--iterations N] [--lr X] [--loss cross-entropy|focal] [--gamma G]
+                    [--alpha A|none] [--image-score max|top-k-mean] [--top-k N]
+                    [--work DIR] [--resume]
                     [--quantile Q] [--device cpu|cuda|auto] --out MODEL [--json]
 
 Fits an anomaly detector on the train split (prepared VisA/MVTec layout, raw VisA, or a
-folder layout; one-class methods fit on its normal images) and writes a model folder MODEL
-(model.json + weights.safetensors, backbone included), atomically: an interrupted fit leaves
-the previous model whole. MODEL must be new, an empty folder, or a model folder from an earlier fit (which
-is replaced); a file or a folder holding anything else is refused before fitting.
+folder layout; one-class methods fit on its normal images, two-class methods on its normal
+and anomalous ones, e.g. a 2cls_highshot or 2cls_fewshot preparation) and writes a model
+folder MODEL (model.json + weights.safetensors, backbone included), atomically: an
+interrupted fit leaves the previous model whole. MODEL must be new, an empty folder, or a
+model folder from an earlier fit (which is replaced); a file or a folder holding anything
+else is refused before fitting.
 
 Methods:
 ${methodList()}
@@ -33,6 +41,27 @@ out too, at least one, and the rest are fitted on). Test data is never read.
                   stitch their maps into one full-resolution map (image score = its maximum).
   --coreset-ratio R
                   patchcore: the share of training patches kept in the memory bank (default 0.1)
+
+Two-class methods (classifier, segmenter; trained with SGD, momentum 0.9, on whole images
+at --size, batch 8, with flips, crops and colour jitter):
+  --protocol P    high-shot (default: 80 epochs over the train images) or few-shot (K
+                  normal and K anomalous train images, 1000 iterations for the classifier,
+                  500 for the segmenter); the paper's protocols
+  --shots K       few-shot: images per class (required with few-shot)
+  --run I         few-shot: which seeded K-shot draw (default 0; the paper averages 5)
+  --epochs N      high-shot length;  --iterations N  few-shot length
+  --lr X          learning rate (default 1e-4, the paper's; random-init weights need more)
+  --loss L        classifier: cross-entropy (default) or focal; segmenter: focal (sigmoid)
+  --gamma G, --alpha A|none
+                  focal loss parameters (default 2 and, segmenter 0.25, classifier none;
+                  segmenter --gamma 0 --alpha none is plain BCE)
+  --image-score R segmenter: the map's max (default) or top-k-mean of its --top-k N
+                  highest pixels (default 100)
+  --work DIR      checkpoints (every epoch, or every 100 iterations) and log.jsonl (loss
+                  per step) go here; default MODEL.work beside MODEL, removed once MODEL
+                  is saved (a --work DIR you name is kept)
+  --resume        continue the interrupted fit whose checkpoint is in the work folder (the
+                  same options and data give the same model as an uninterrupted fit)
   --device D      where the backbone and the detector run: cpu (default), cuda, cuda:N or
                   auto (CUDA when there is one). The model folder does not depend on it.`;
 
@@ -49,7 +78,9 @@ export const command: Command = {
       size: { type: 'string' },
       tile: { type: 'string' },
       seed: { type: 'string' },
-      'coreset-ratio': { type: 'string' },
+      ...methodOptionFlagSpec(),
+      work: { type: 'string' },
+      resume: { type: 'boolean' },
       quantile: { type: 'string' },
       device: { type: 'string' },
       out: { type: 'string' },
@@ -67,19 +98,19 @@ export const command: Command = {
     if (tile !== null && (tile.size < 32 || tile.size > MAX_IMAGE_SIDE)) throw new SpotdiffError('ERR_USAGE', `--tile SIZE must be from 32 to ${MAX_IMAGE_SIDE} px, got ${tile.size}`);
     const size = values.size === undefined && tile !== null ? undefined : intFlag(values.size, 'size', 224, 32, MAX_IMAGE_SIDE);
     const quantile = numberFlag(values.quantile, 'quantile', 0.99, { min: 0, max: 1 });
-    const options: Record<string, unknown> = {};
-    if (values['coreset-ratio'] !== undefined) {
-      if (!method.optionKeys.includes('coresetRatio')) throw new SpotdiffError('ERR_USAGE', `--coreset-ratio is not an option of ${method.name}`);
-      options['coresetRatio'] = numberFlag(values['coreset-ratio'], 'coreset-ratio', 0.1, { above: 0, max: 1 });
-    }
+    const options = methodOptionsFromFlags(method, values);
     const out = requireFlag(values.out, 'out');
+    if (method.kind !== 'two-class' && (values.work !== undefined || values.resume === true)) throw new SpotdiffError('ERR_USAGE', `--work and --resume are for the two-class methods; ${method.name} fits in one pass`);
+    const work = method.kind === 'two-class' ? { dir: values.work ?? defaultWorkFolder(out), resume: values.resume === true } : undefined;
     const data = requireFlag(values.data, 'data');
     if (values.weights === undefined) {
       process.stderr.write(`spotdiff: warning: no --weights given: ${backbone} is randomly initialised (seed ${seed}); results need pretrained weights\n`);
     }
     const { fitModel } = await import('../detect/run/fit.js');
     const quiet = values.quiet === true || values.json === true;
-    const { manifest } = await fitModel({ method: method.name, data, object: values.object, backbone, weights: values.weights, size, tile, seed, quantile, options, out, quiet, device });
+    const { manifest } = await fitModel({ method: method.name, data, object: values.object, backbone, weights: values.weights, size, tile, seed, quantile, options, work, out, quiet, device });
+    // The default work folder is scratch for an interrupted fit; once MODEL is saved it goes.
+    if (work !== undefined && values.work === undefined) await removeWorkFolder(work.dir);
     if (values.json) process.stdout.write(JSON.stringify({ out, method: method.name, object: manifest.training.object, tiling: manifest.tiling ?? null, threshold: manifest.threshold, training: manifest.training }, null, 2) + '\n');
     else {
       process.stdout.write(

@@ -15,7 +15,7 @@ test('spotdiff fit, eval and predict from the command line (tiny synthetic set, 
 
   const usage = await runCli(['fit', '--method', 'knn', '--data', data, '--backbone', 'resnet18', '--out', model]);
   assert.equal(usage.code, 2);
-  assert.match(usage.stderr, /--method must be padim or patchcore/);
+  assert.match(usage.stderr, /--method must be padim, patchcore, classifier or segmenter/);
 
   const fit = await runCli(['fit', '--method', 'padim', '--data', data, '--backbone', 'resnet18', '--size', '64', '--out', model, '--json']);
   assert.equal(fit.code, 0, fit.stderr);
