@@ -15,6 +15,8 @@ export interface BenchmarkRunOptions extends BenchmarkSettings {
   data: string;
   backbone: string;
   size: number;
+  /** Images per batch, training and scoring (default: fitModel's). */
+  batchSize?: number;
   device?: string;
   quiet?: boolean;
   /** Keep the scored maps of the first row's run 0 (for an HTML report); other maps are dropped as they come. */
@@ -49,6 +51,7 @@ export async function runBenchmark(o: BenchmarkRunOptions): Promise<BenchmarkOut
       seed: fit.seed,
       out: fit.out,
       options: fit.options,
+      batchSize: o.batchSize,
       device: o.device,
       quiet: o.quiet,
     });

@@ -16,7 +16,8 @@ const usage = `usage: spotdiff benchmark --data PREPARED_ROOT --method ${methodC
        spotdiff benchmark --protocol ${PROTOCOL_NAMES.join('|')} --data PREPARED_ROOT
                           --weights A,B,... [--names a,b,...] [--pairs base:spd,...]
                           [--method padim|patchcore (1cls)] [--runs R]
-                          [--epochs N] [--iterations N] [--lr X] [other flags as above]
+                          [--epochs N] [--iterations N] [--lr X] [--batch-size B]
+                          [other flags as above]
 
 Fits and evaluates one model per object of a prepared dataset and prints a table like the
 paper's Table 2: per object and mean, AU-PR and AU-ROC for classification (image) and
@@ -47,6 +48,7 @@ supervised+spd) under ours. Per-object tables come first.
   --runs         runs per object and row (default 5 for k-shot, 1 otherwise)
   --epochs, --iterations, --lr   2-class training length and learning rate (default: the
                  paper's: 80 epochs high-shot, 1000/500 iterations few-shot, lr 1e-4)
+  --batch-size   images per batch, training and scoring (default 8)
 Models go to --models DIR/<protocol>/<row>/<object>[/<classifier|segmenter>][/run-<r>].
 
 Methods:
@@ -97,6 +99,7 @@ export const command: Command = {
       epochs: { type: 'string' },
       iterations: { type: 'string' },
       lr: { type: 'string' },
+      'batch-size': { type: 'string' },
       size: { type: 'string' },
       seed: { type: 'string' },
       models: { type: 'string' },
@@ -107,7 +110,7 @@ export const command: Command = {
       quiet: { type: 'boolean' },
     });
     if (values.protocol !== undefined) return runProtocol(values);
-    for (const f of ['names', 'pairs', 'runs', 'epochs', 'iterations', 'lr'] as const) {
+    for (const f of ['names', 'pairs', 'runs', 'epochs', 'iterations', 'lr', 'batch-size'] as const) {
       if (values[f] !== undefined) throw new SpotdiffError('ERR_USAGE', `--${f} applies with --protocol only`);
     }
     return runTable2(values);
@@ -197,6 +200,7 @@ async function runProtocol(values: Values): Promise<number> {
   else if (values.method !== undefined) throw new SpotdiffError('ERR_USAGE', `--method applies to --protocol 1cls; ${protocol.name} fits a classifier and a segmenter`);
   const overrides = trainingOverrides(values, protocol);
   const runs = intFlag(values.runs as string | undefined, 'runs', protocol.defaultRuns, 1);
+  const batchSize = values['batch-size'] === undefined ? undefined : intFlag(values['batch-size'] as string, 'batch-size', 8, 1, 4096);
   const c = await commonFlags(values);
   const inits = initsFlags(values, c);
   const { protocolDataFolder } = await import('../benchmark/protocol-data.js');
@@ -211,6 +215,7 @@ async function runProtocol(values: Values): Promise<number> {
   const outcome = await runBenchmark({
     protocol, method, objects, inits, runs, seed: c.seed, modelsRoot: c.modelsRoot, overrides,
     data: split, backbone: c.backbone, size: c.size, device: c.device, quiet: c.quiet,
+    batchSize,
     keepFirstRow: report !== undefined,
     progress: c.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
@@ -231,7 +236,7 @@ async function runProtocol(values: Values): Promise<number> {
   }
   const lines: string[] = [];
   for (const i of inits) lines.push(`${i.name} (${i.weights ?? `${c.backbone} random init`}):`, renderText(outcome.tables[i.name]!), '');
-  lines.push(`${protocol.name}: ${methods.join(' + ')} (${c.backbone}) on ${split}, ${objects.length} objects, ${runs} run${runs > 1 ? 's' : ''}; mean over objects${runs > 1 ? ' (± std over runs)' : ''}`);
+  lines.push(`${protocol.name}: ${methods.join(' + ')} (${c.backbone}) on ${split}, ${objects.length} object${objects.length > 1 ? 's' : ''}, ${runs} run${runs > 1 ? 's' : ''}; mean over objects${runs > 1 ? ' (± std over runs)' : ''}`);
   lines.push(renderSummaryText(rows));
   if (paper !== null) lines.push(`paper: ${paper.source}; means over the 12 VisA objects${objects.length < 12 ? ` (this run: ${objects.length})` : ''}`);
   if (reportPath !== null) lines.push(`report: ${reportPath}`);
