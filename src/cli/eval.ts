@@ -32,7 +32,7 @@ export const command: Command = {
     const { loadModelFolder, disposeModel } = await import('../detect/run/model-folder.js');
     const { evaluateModel, metricValues } = await import('../detect/run/evaluate.js');
     const { writeEvalReport } = await import('../detect/run/report.js');
-    const { buildTable, renderText, metricLabel } = await import('../metrics/index.js');
+    const { buildTable, renderText } = await import('../metrics/index.js');
     const { tilingFor } = await import('../detect/run/tiles.js');
     if (values.report !== undefined) await (await import('../report/index.js')).checkReportFolder(values.report);
     const model = await loadModelFolder(modelDir, { device });
@@ -45,7 +45,6 @@ export const command: Command = {
       if (values.json) {
         process.stdout.write(JSON.stringify({ model: modelDir, object: r.object, images: r.images, anomalous: r.anomalous, tiling, metrics, threshold: model.manifest.threshold, report: reportPath }, null, 2) + '\n');
       } else {
-        void metricLabel;
         process.stdout.write(`${model.manifest.method} (${model.manifest.backbone.arch}) on ${r.object}: ${r.images} test images, ${r.anomalous} anomalous\n`);
         process.stdout.write(renderText(buildTable([{ object: r.object, metrics }])) + '\n');
         if (reportPath !== null) process.stdout.write(`report: ${reportPath}\n`);
