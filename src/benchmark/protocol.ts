@@ -26,7 +26,7 @@ export interface ProtocolJob {
   metrics: readonly BenchmarkMetric[];
 }
 
-/** A published table's columns, in BENCHMARK_METRICS order, for one method ('*': any). */
+/** A published table and its columns in BENCHMARK_METRICS order (data/visa/paper_results.json). */
 export interface PaperTableRef {
   table: string;
   columns: readonly [string, string, string, string];

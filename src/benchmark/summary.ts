@@ -35,7 +35,7 @@ const LABELS: Readonly<Record<BenchmarkMetric, string>> = {
 
 /** The mean row of one initialisation's per-object table, by metric. */
 function meanCells(table: MetricTable): Partial<Record<BenchmarkMetric, TableCell>> {
-  const mean = table.rows.find((r) => r.name === 'mean') ?? (table.rows.length === 1 ? table.rows[0] : undefined);
+  const mean = table.rows.find((r) => r.name === 'mean');
   if (mean === undefined) throw new SpotdiffError('ERR_BAD_INPUT', 'a per-object table without a mean row');
   const out: Partial<Record<BenchmarkMetric, TableCell>> = {};
   table.metrics.forEach((m, i) => {
