@@ -70,9 +70,14 @@ export function decodeError(path: string, e: unknown): SpotdiffError {
  * sharp reads the file itself, so reading and decoding are one trip to the thread pool.
  */
 export async function readRgb(path: string): Promise<RgbImage> {
+  return decodeRgb(path, path);
+}
+
+/** readRgb for a file or for image bytes already in memory (an upload); errors name it `name`. */
+export async function decodeRgb(input: string | Uint8Array, name: string): Promise<RgbImage> {
   try {
     // failOn 'error': truncated or broken files fail; harmless libjpeg warnings do not.
-    const { data, info } = await sharp(path, { failOn: 'error', ignoreIcc: true })
+    const { data, info } = await sharp(input, { failOn: 'error', ignoreIcc: true })
       .removeAlpha()
       .toColourspace('srgb')
       .raw()
@@ -80,7 +85,7 @@ export async function readRgb(path: string): Promise<RgbImage> {
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw decodeError(path, e);
+    throw decodeError(name, e);
   }
 }
 
