@@ -17,6 +17,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   fit: async () => (await import('./fit.js')).command,
   eval: async () => (await import('./eval.js')).command,
   predict: async () => (await import('./predict.js')).command,
+  export: async () => (await import('./export.js')).command,
   serve: async () => (await import('./serve.js')).command,
   benchmark: async () => (await import('./benchmark.js')).command,
   'finetune-fewshot': async () => (await import('./finetune-fewshot.js')).command,
