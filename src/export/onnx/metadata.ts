@@ -1,4 +1,4 @@
-import type { ModelManifest } from '../../detect/run/model-folder.js';
+import type { InputImages, ModelManifest } from '../../detect/run/model-folder.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { ONNX_OPSET } from './schema.js';
 import { GRAPH_INPUT, NORMALIZATION } from './preprocess.js';
@@ -26,6 +26,10 @@ export interface OnnxModelInfo {
   threshold: { image: number; pixel: number; source: string };
   /** Whether the maps localise defects (false: each map is the image score everywhere). */
   localises: boolean;
+  /** The images the model was fitted on (size before resizing, channels): others are refused as by the model folder. */
+  inputImages: InputImages;
+  /** The object the model was fitted for. */
+  object: string;
   outputs: { imageScores: string; maps: string };
   spotdiffVersion: string;
 }
@@ -42,6 +46,8 @@ export function modelInfo(manifest: ModelManifest, localises: boolean, spotdiffV
     normalization: { mean: NORMALIZATION.mean, std: NORMALIZATION.std, inGraph: true },
     threshold: { image: manifest.threshold.value, pixel: manifest.threshold.pixelValue, source: String(manifest.threshold.source) },
     localises,
+    inputImages: manifest.inputImages,
+    object: manifest.training.object,
     outputs: { imageScores: OUTPUT_SCORES, maps: OUTPUT_MAPS },
     spotdiffVersion,
   };
@@ -67,5 +73,7 @@ export function fromMetadataProps(props: Readonly<Record<string, string>>, sourc
   if (info.format !== ONNX_FORMAT) throw new SpotdiffError('ERR_VERSION', `${source}: not an ONNX model exported by spotdiff (no spotdiff.format metadata)`);
   if (info.formatVersion !== ONNX_FORMAT_VERSION) throw new SpotdiffError('ERR_VERSION', `${source}: spotdiff ONNX format version ${JSON.stringify(info.formatVersion)}; this spotdiff reads ${ONNX_FORMAT_VERSION}`);
   if (!Number.isInteger(info.input?.height) || !Number.isInteger(info.input?.width)) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${source}: metadata has no input size`);
+  if (!Number.isInteger(info.inputImages?.width) || !Number.isInteger(info.inputImages?.height)) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${source}: metadata has no inputImages record`);
+  if (!Number.isFinite(info.threshold?.image) || !Number.isFinite(info.threshold?.pixel)) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${source}: metadata has no valid threshold`);
   return info;
 }
