@@ -49,6 +49,15 @@ export function createServeApp(model: ServedModel, limits: ServeLimits): Fastify
   });
   scoreRoute(app, model, batcher, slots);
   infoRoutes(app, model, batcher, batching);
+  // While closing, answered connections are closed too: a client's idle keep-alive connection
+  // would otherwise hold close() open until its timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onClose', async () => {
     await batcher.idle();
     await model.scorer.dispose();
