@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../../cli/run-cli.js';
+import { loadImage } from '../../../src/data/image.js';
+
+/**
+ * Synthetic pills at 64 px (1cls split) and model folders fitted on them with resnet18 from
+ * seeded random weights: what the ONNX tests export and score.
+ */
+export interface OnnxFixture {
+  data: string;
+  /** Test images (anomalous and normal). */
+  images: string[];
+  models: Record<string, string>;
+}
+
+export async function makeFixture(dir: string, methods: readonly string[]): Promise<OnnxFixture> {
+  assert.equal((await runCli(['synth', '--out', join(dir, 'raw'), '--objects', 'pills', '--normal', '12', '--anomalous', '3', '--size', '64', '--quiet'])).code, 0);
+  const p = await runCli(['prepare', '--split-type', '1cls', '--data-folder', join(dir, 'raw'), '--save-folder', join(dir, 'prep')]);
+  assert.equal(p.code, 0, p.stderr);
+  const data = join(dir, 'prep', '1cls');
+  const models: Record<string, string> = {};
+  for (const m of methods) {
+    models[m] = join(dir, m);
+    const f = await runCli(['fit', '--method', m, '--data', data, '--backbone', 'resnet18', '--size', '64', '--quiet', '--out', models[m]!]);
+    assert.equal(f.code, 0, f.stderr);
+  }
+  const test = join(data, 'pills', 'test');
+  const images = ['bad', 'good'].flatMap((s) => readdirSync(join(test, s)).map((f) => join(test, s, f)));
+  return { data, images, models };
+}
+
+/** The images as one [N, 3, 64, 64] batch: in [0, 1] (the ONNX graph's input) and ImageNet-normalised (the detector's). */
+export async function batches(images: readonly string[]): Promise<{ raw: Float32Array; normalized: Float32Array }> {
+  const plane = 3 * 64 * 64;
+  const raw = new Float32Array(images.length * plane);
+  const normalized = new Float32Array(images.length * plane);
+  for (const [i, f] of images.entries()) {
+    raw.set((await loadImage(f, { resize: [64, 64], normalize: null })).data, i * plane);
+    normalized.set((await loadImage(f, { resize: [64, 64] })).data, i * plane);
+  }
+  return { raw, normalized };
+}
+
+/**
+ * ONNX Runtime and libtorch agree within 1e-4 of the values' scale: |a − b| ≤ 1e-4 · max(1, max |b|)
+ * (float32 graphs that sum in another order; the BatchNorm is folded into the convolutions).
+ */
+export function assertClose(got: Float32Array, want: Float32Array, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  const scale = Math.max(1, ...Array.from(want, Math.abs));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got[i] as number) - (want[i] as number)));
+  assert.ok(worst <= 1e-4 * scale, `${what}: max |onnx − libtorch| = ${worst} > ${1e-4 * scale}`);
+}
