@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/blas_threads.cc",
+        "src/malloc_tuning.cc",
         "src/guard.cc",
         "src/integers.cc",
         "src/tensor_handle.cc",

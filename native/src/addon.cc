@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <cstring>
 #include "blas_threads.h"
+#include "malloc_tuning.h"
 #include "guard.h"
 #include "integers.h"
 #include "op_table.h"
@@ -248,6 +249,17 @@ std::string loadedLibtorch() {
   return dl.dli_fname;
 }
 
+// The allocator thresholds decided at load (malloc_tuning.cc); a threshold glibc picks itself is null.
+Napi::Object MallocInfo(Napi::Env env) {
+  const MallocTuning& t = mallocTuning();
+  auto bytes = [&](long long v) -> Napi::Value { return v < 0 ? env.Null() : Napi::Number::New(env, static_cast<double>(v)); };
+  auto o = Napi::Object::New(env);
+  o.Set("mode", Napi::String::New(env, t.mode));
+  o.Set("mmapThreshold", bytes(t.mmapThreshold));
+  o.Set("trimThreshold", bytes(t.trimThreshold));
+  return o;
+}
+
 // What the build linked: printed by `spotdiff doctor` so a bug report says which engine ran.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -265,6 +277,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     o.Set("threads", Napi::Number::New(env, at::get_num_threads()));
     o.Set("blasThreads", Napi::Number::New(env, blasThreads()));
     o.Set("parallelInfo", Napi::String::New(env, at::get_parallel_info()));
+    o.Set("malloc", MallocInfo(env));
     return o;
   });
 }
@@ -272,6 +285,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tuneMallocAtLoad();
   exports.Set("fromData", Napi::Function::New(env, FromData));
   exports.Set("toData", Napi::Function::New(env, ToData));
   exports.Set("meta", Napi::Function::New(env, Meta));

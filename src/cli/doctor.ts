@@ -6,7 +6,7 @@ const usage = `usage: spotdiff doctor [--json] [--short]
 
 Prints what this installation runs on: spotdiff's version, Node, and the libtorch the
 native addon linked (version, where its headers and libraries were at build time, the library
-file loaded now, C++ ABI, CUDA), so a bug report says which engine ran.`;
+file loaded now, C++ ABI, CUDA, threads, malloc thresholds), so a bug report says which engine ran.`;
 
 // The libtorch lines: version and kind, the build's paths, the library loaded now.
 function libtorchLines(info: EngineInfo, build: BuildConfig | null, sameFolder: boolean): string[] {
@@ -16,6 +16,24 @@ function libtorchLines(info: EngineInfo, build: BuildConfig | null, sameFolder: 
   lines.push(`  loaded ${info.libraryPath || '(the platform does not say which file)'}`);
   if (!sameFolder) lines.push('  note: the loaded library is not in the folder the build linked (LD_LIBRARY_PATH?)');
   return lines;
+}
+
+const MIB = 1 << 20;
+const mib = (bytes: number | null): string => (bytes === null ? "glibc's" : `${bytes / MIB} MiB`);
+
+// The allocator line: who chose the malloc thresholds, and which they are.
+function mallocLine(m: EngineInfo['malloc']): string {
+  const thresholds = `mmap threshold ${mib(m.mmapThreshold)}, trim threshold ${mib(m.trimThreshold)}`;
+  switch (m.mode) {
+    case 'tuned':
+      return `malloc: ${thresholds} (set by spotdiff; SPOTDIFF_MALLOC=default keeps glibc's dynamic ones)`;
+    case 'user':
+      return `malloc: ${thresholds} (from MALLOC_*_THRESHOLD_ / GLIBC_TUNABLES)`;
+    case 'default':
+      return "malloc: glibc's dynamic thresholds (SPOTDIFF_MALLOC=default)";
+    case 'unsupported':
+      return "malloc: the platform's allocator, untuned (not glibc, or glibc refused the thresholds)";
+  }
 }
 
 async function sameFolder(libraryPath: string, build: BuildConfig | null): Promise<boolean> {
@@ -50,6 +68,7 @@ export const command: Command = {
       ...libtorchLines(info, build, await sameFolder(info.libraryPath, build)),
       `CUDA: built ${info.builtWithCuda ? 'with' : 'without'} CUDA; ${info.cudaDeviceCount} device(s) available`,
       `threads: ${info.threads}${info.blasThreads > 0 ? ` (OpenBLAS ${info.blasThreads})` : ''}; OpenMP ${info.openmp ? 'yes' : 'no'}; oneDNN ${info.mkldnn ? 'yes' : 'no'}`,
+      mallocLine(info.malloc),
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;

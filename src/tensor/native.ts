@@ -33,6 +33,18 @@ export interface EngineInfo {
   /** The pool size of the OpenBLAS that libtorch multiplies matrices with (0 when it uses another BLAS). */
   blasThreads: number;
   parallelInfo: string;
+  malloc: MallocSetting;
+}
+
+/**
+ * The glibc allocator thresholds the addon chose at load (native/src/malloc_tuning.cc): 'tuned'
+ * (set by spotdiff), 'user' (MALLOC_*_THRESHOLD_ or GLIBC_TUNABLES set them; the figures are the
+ * user's), 'default' (SPOTDIFF_MALLOC=default) or 'unsupported' (not glibc). null: glibc's own.
+ */
+export interface MallocSetting {
+  mode: 'tuned' | 'user' | 'default' | 'unsupported';
+  mmapThreshold: number | null;
+  trimThreshold: number | null;
 }
 
 /** Which libtorch the addon was built against, as scripts/build-native.mjs recorded it. */

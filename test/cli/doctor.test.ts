@@ -27,3 +27,18 @@ test('doctor says which libtorch the build used: version, header and library fol
   assert.ok(text.stdout.includes(`loaded ${report.engine.libraryPath}`), text.stdout);
   assert.doesNotMatch(text.stdout, /not in the folder the build linked/);
 });
+
+test('doctor shows the malloc thresholds the addon chose', async () => {
+  const json = await runCli(['doctor', '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const { malloc } = (JSON.parse(json.stdout) as { engine: { malloc: { mode: string; mmapThreshold: number | null } } }).engine;
+  const text = await runCli(['doctor']);
+  const line = text.stdout.split('\n').find((l) => l.startsWith('malloc: ')) ?? '';
+  const expected: Record<string, RegExp> = {
+    tuned: /^malloc: mmap threshold 32 MiB, trim threshold 256 MiB \(set by spotdiff/,
+    user: /^malloc: mmap threshold .* \(from MALLOC_\*_THRESHOLD_ \/ GLIBC_TUNABLES\)$/,
+    default: /^malloc: glibc's dynamic thresholds/,
+    unsupported: /^malloc: the platform's allocator/,
+  };
+  assert.match(line, expected[malloc.mode] ?? /^$/, text.stdout);
+});
