@@ -12,8 +12,8 @@ spotdiff or libtorch, e.g. on ONNX Runtime (spotdiff predict --engine onnx, a br
   outputs image_scores [batch] and maps [batch, H, W]: the same numbers as spotdiff predict
 The metadata (metadata_props "spotdiff.*", JSON) records the method, opset, input size,
 normalisation and the model's image and pixel thresholds.
-PaDiM, PatchCore and the classifier export; a model fitted with --tile is refused (its
-tiling and stitching are not part of the graph).
+PaDiM, PatchCore, the classifier and the segmenter export; a model fitted with --tile is
+refused (its tiling and stitching are not part of the graph).
 --force replaces an existing FILE (otherwise it is never overwritten); the file is written
 whole or not at all.`;
 

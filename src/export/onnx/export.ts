@@ -2,6 +2,7 @@ import { FeatureDetector } from '../../detect/common/feature-detector.js';
 import { PadimModel } from '../../detect/padim/model.js';
 import { PatchcoreModel } from '../../detect/patchcore/model.js';
 import { ClassifierDetector } from '../../detect/classifier/detector.js';
+import { SegmenterDetector } from '../../detect/segmenter/detector.js';
 import { methodInfo } from '../../detect/registry.js';
 import { spotdiffVersion, type LoadedModel } from '../../detect/run/model-folder.js';
 import type { AnomalyDetector } from '../../detect/method.js';
@@ -13,6 +14,7 @@ import { convertResNet } from './resnet.js';
 import { anomalyMaps, maxPerImage } from './anomaly-map.js';
 import { padimScores } from './padim.js';
 import { patchcoreScores } from './patchcore.js';
+import { classifierScores, segmenterScores } from './twoclass.js';
 import { modelInfo, OUTPUT_MAPS, OUTPUT_SCORES, toMetadataProps, type OnnxModelInfo } from './metadata.js';
 
 /** A model as ONNX bytes, with what its metadata says. */
@@ -70,13 +72,16 @@ function featureDetector(g: GraphBuilder, detector: AnomalyDetector, images: str
 /** The 2-way classifier: softmax P(anomalous); its map is that score everywhere. */
 function classifier(g: GraphBuilder, detector: AnomalyDetector, images: string, size: [number, number]): { imageScores: string; maps: string } {
   if (!(detector instanceof ClassifierDetector)) throw new SpotdiffError('ERR_BAD_INPUT', `ONNX export: a classifier detector of type ${detector.constructor.name} is not supported by the exporter`);
-  const logits = convertResNet(g, detector.network, images, ['fc'], 'network').get('fc')!;
-  const p = g.op('Gather', [g.op('Softmax', [logits], { axis: 1 }), g.ints('class_anomalous', [1], [])], { axis: 1 }, 'p_anomalous');
-  const maps = g.op('Expand', [g.op('Reshape', [p, g.intList([-1, 1, 1])]), g.intList([1, size[0], size[1]])], {}, 'maps');
-  return { imageScores: p, maps };
+  return classifierScores(g, detector.network, images, size);
 }
 
-const CONVERTERS: Readonly<Record<string, Converter>> = { padim: featureDetector, patchcore: featureDetector, classifier };
+/** The U-Net segmenter: sigmoid maps, image score by its rule. */
+function segmenter(g: GraphBuilder, detector: AnomalyDetector, images: string, size: [number, number]): { imageScores: string; maps: string } {
+  if (!(detector instanceof SegmenterDetector)) throw new SpotdiffError('ERR_BAD_INPUT', `ONNX export: a segmenter detector of type ${detector.constructor.name} is not supported by the exporter`);
+  return segmenterScores(g, detector.network, images, size, detector.config.imageScore);
+}
+
+const CONVERTERS: Readonly<Record<string, Converter>> = { padim: featureDetector, patchcore: featureDetector, classifier, segmenter };
 
 /**
  * Writes a loaded model folder as one ONNX graph: images float32 [batch, 3, H, W] in [0, 1]

@@ -17,11 +17,10 @@ export function convertResNet(g: GraphBuilder, net: Module, x: string, layers: r
   const wanted = parseFeatureLayers(layers);
   const depth = Math.max(...wanted.map((l) => FEATURE_LAYERS.indexOf(l)));
   const got = new Map<FeatureLayer, string>();
-  let cur = g.op('Relu', [convBn(g, x, net.conv1, net.bn1, `${path}.conv1`)]);
-  cur = maxPool(g, cur, net.maxpool, `${path}.maxpool`);
+  let cur = maxPool(g, resnetStem(g, net, x, path), net.maxpool, `${path}.maxpool`);
   for (let i = 0; i <= depth; i++) {
     const name = FEATURE_LAYERS[i] as FeatureLayer;
-    if (i < 4) cur = stage(g, cur, net.stages[i] as Sequential, `${path}.${name}`);
+    if (i < 4) cur = stage(g, cur, net.stages[i]!, `${path}.${name}`);
     else if (name === 'avgpool') {
       if (!(net.avgpool instanceof AdaptiveAvgPool2d) || net.avgpool.outputSize !== 1) throw unsupported(`${path}.avgpool`, net.avgpool, 'adaptive average pooling to a size other than 1');
       cur = g.op('GlobalAveragePool', [cur], {}, `${path}.avgpool`);
@@ -31,7 +30,13 @@ export function convertResNet(g: GraphBuilder, net: Module, x: string, layers: r
   return new Map(wanted.map((l) => [l, got.get(l) as string]));
 }
 
-function stage(g: GraphBuilder, x: string, seq: Sequential, path: string): string {
+/** conv1-bn1-relu (before the max pool), of a ResNet or of a U-Net's ResNet encoder (same child names). */
+export function resnetStem(g: GraphBuilder, net: Module & { conv1: Module; bn1: Module }, x: string, path: string): string {
+  return g.op('Relu', [convBn(g, x, net.conv1, net.bn1, `${path}.conv1`)]);
+}
+
+/** One residual stage (a Sequential of BasicBlock / Bottleneck). */
+export function stage(g: GraphBuilder, x: string, seq: Module, path: string): string {
   if (!(seq instanceof Sequential)) throw unsupported(path, seq);
   let cur = x;
   seq.layers.forEach((block, i) => (cur = residualBlock(g, cur, block, `${path}.${i}`)));

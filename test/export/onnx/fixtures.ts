@@ -16,14 +16,26 @@ export interface OnnxFixture {
 }
 
 export async function makeFixture(dir: string, methods: readonly string[]): Promise<OnnxFixture> {
-  assert.equal((await runCli(['synth', '--out', join(dir, 'raw'), '--objects', 'pills', '--normal', '12', '--anomalous', '3', '--size', '64', '--quiet'])).code, 0);
-  const p = await runCli(['prepare', '--split-type', '1cls', '--data-folder', join(dir, 'raw'), '--save-folder', join(dir, 'prep')]);
+  return fixtureOn(dir, '1cls', ['--normal', '12', '--anomalous', '3'], Object.fromEntries(methods.map((m) => [m, [m]])));
+}
+
+/**
+ * The same on the 2cls_highshot split (20 + 20 pills) for the 2-class methods; `fits` maps a
+ * folder name to its --method and extra fit flags.
+ */
+export async function makeTwoClassFixture(dir: string, fits: Readonly<Record<string, readonly string[]>>): Promise<OnnxFixture> {
+  return fixtureOn(dir, '2cls_highshot', ['--normal', '20', '--anomalous', '20'], fits);
+}
+
+async function fixtureOn(dir: string, split: string, counts: string[], fits: Readonly<Record<string, readonly string[]>>): Promise<OnnxFixture> {
+  assert.equal((await runCli(['synth', '--out', join(dir, 'raw'), '--objects', 'pills', ...counts, '--size', '64', '--quiet'])).code, 0);
+  const p = await runCli(['prepare', '--split-type', split, '--data-folder', join(dir, 'raw'), '--save-folder', join(dir, 'prep')]);
   assert.equal(p.code, 0, p.stderr);
-  const data = join(dir, 'prep', '1cls');
+  const data = join(dir, 'prep', split);
   const models: Record<string, string> = {};
-  for (const m of methods) {
-    models[m] = join(dir, m);
-    const f = await runCli(['fit', '--method', m, '--data', data, '--backbone', 'resnet18', '--size', '64', '--quiet', '--out', models[m]!]);
+  for (const [name, [method, ...extra]] of Object.entries(fits)) {
+    models[name] = join(dir, name);
+    const f = await runCli(['fit', '--method', method!, '--data', data, '--backbone', 'resnet18', '--size', '64', '--quiet', '--out', models[name]!, ...extra]);
     assert.equal(f.code, 0, f.stderr);
   }
   const test = join(data, 'pills', 'test');
