@@ -26,6 +26,7 @@ export function libtorchScorer(model: LoadedModel, tiling: TileConfig | null): S
   return {
     engine: 'libtorch',
     device: detector.device,
+    normalize: 'imagenet',
     async score(images, shape) {
       if (disposed) throw new SpotdiffError('ERR_DISPOSED', 'the model was disposed; the server is shutting down');
       return withDefaultDevice(detector.device, () => (tiling === null ? whole(images, shape) : scoreTiled(detector, images, shape, tiling, TILES_PER_CALL)));

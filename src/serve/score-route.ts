@@ -42,7 +42,7 @@ export function scoreRoute(app: FastifyInstance, model: ServedModel, batcher: Ba
     const place = batcher.reserve();
     let prepared;
     try {
-      prepared = await slots.run(() => prepareUpload(req.body, manifest.inputImages, manifest.preprocess.resize));
+      prepared = await slots.run(() => prepareUpload(req.body, manifest.inputImages, manifest.preprocess.resize, model.scorer.normalize));
     } catch (e) {
       place.release();
       throw e;

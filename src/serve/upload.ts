@@ -9,7 +9,7 @@ export interface PreparedImage {
   info: InputImages;
   /** RGB at the model's preprocessing size (what the heatmap is drawn over). */
   rgb: RgbImage;
-  /** 3 × H × W, ImageNet-normalised: the scorer's input. */
+  /** 3 × H × W, normalised as the scorer takes it: its input. */
   chw: Float32Array;
 }
 
@@ -30,11 +30,11 @@ async function uploadInfo(bytes: Uint8Array): Promise<InputImages> {
 
 /**
  * Decodes an upload and preprocesses it as predict does (RGB, resize to `resize` = [h, w],
- * ImageNet normalisation). An image whose size or colour type differs from the images the
+ * ImageNet normalisation unless `normalize` is 'none': values in [0, 1]). An image whose size or colour type differs from the images the
  * model was fitted on is an error, as in predict: resizing it silently would score something
  * the threshold was never chosen for.
  */
-export async function prepareUpload(bytes: Uint8Array, expected: InputImages, resize: readonly [number, number]): Promise<PreparedImage> {
+export async function prepareUpload(bytes: Uint8Array, expected: InputImages, resize: readonly [number, number], normalize: 'imagenet' | 'none' = 'imagenet'): Promise<PreparedImage> {
   const info = await uploadInfo(bytes);
   if (info.width !== expected.width || info.height !== expected.height || info.channels !== expected.channels) {
     throw new SpotdiffError('ERR_SHAPE', `the image is ${describe(info)}, but the model was fitted on ${describe(expected)} images; send images of that size and colour type`);
@@ -42,6 +42,7 @@ export async function prepareUpload(bytes: Uint8Array, expected: InputImages, re
   const [height, width] = resize;
   const rgb = await resizeRgb(await decodeRgb(bytes, NAME), { width, height });
   const chw = new Float32Array(3 * width * height);
-  writeChw(rgb, chw, 0, cropWindowFor(width, height, undefined), undefined);
+  // writeChw: undefined = ImageNet's mean and std, null = no normalisation.
+  writeChw(rgb, chw, 0, cropWindowFor(width, height, undefined), normalize === 'imagenet' ? undefined : null);
   return { info, rgb, chw };
 }

@@ -47,6 +47,10 @@ export class GatedScorer implements Scorer {
     return this.inner.device;
   }
 
+  get normalize(): Scorer['normalize'] {
+    return this.inner.normalize;
+  }
+
   release(): void {
     this.open();
   }
