@@ -21,7 +21,8 @@
         "src/ops/linalg.cc",
         "src/ops/inplace.cc",
         "src/ops/optim.cc",
-        "src/ops/selftest.cc"
+        "src/ops/selftest.cc",
+        "src/ops/distributed.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -2,10 +2,11 @@
 // Finds libtorch for binding.gyp: LIBTORCH=<dir> (a libtorch archive, or the torch/ folder
 // of a Python install) or the system's libtorch-dev. Prints one list for gyp's <!(...):
 //   --include  include dirs      --libdir  library dirs      --libs  link flags
-//   --defines  preprocessor defines (C++ ABI, CUDA)          --json  everything
+//   --defines  preprocessor defines (C++ ABI, CUDA, distributed)   --json  everything
 // (--json's `headers` is the folder holding ATen/ATen.h; scripts/build-native.mjs records it
 // beside the addon for `spotdiff doctor`.)
 import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 function fail(msg) {
@@ -46,21 +47,68 @@ function cxx11Abi(libdir) {
   return process.env.SPOTDIFF_CXX11_ABI ?? '1';
 }
 
+// Does `lib` export a symbol starting with `prefix`? null when it cannot be asked (no library,
+// as in a headers-only check, or no nm): then the headers decide alone.
+function exports(lib, prefix) {
+  if (!existsSync(lib)) return null;
+  const r = spawnSync('nm', ['-D', '--defined-only', lib], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.error || r.status !== 0) return null;
+  return r.stdout.split('\n').some((l) => l.split(' ')[2]?.startsWith(prefix));
+}
+
+function firstWith(dirs, file) {
+  return dirs.find((d) => existsSync(join(d, file)));
+}
+
+// Collectives (native/src/ops/distributed.cc) need libtorch's c10d headers, the Gloo headers
+// (Debian: libgloo-dev) and a library that exports c10d; NCCL also needs nccl.h and a CUDA build.
+// Without them the addon builds without distributed support and says why at run time.
+function distributed(loc, cuda) {
+  const c10d = join(loc.headers, 'torch/csrc/distributed/c10d');
+  const searched = [...loc.include, '/usr/include'];
+  const out = { gloo: false, nccl: false, include: [], reason: '' };
+  if (!existsSync(join(c10d, 'ProcessGroupGloo.hpp')) || !existsSync(join(c10d, 'TCPStore.hpp'))) {
+    out.reason = `libtorch's c10d headers are missing (${c10d})`;
+    return out;
+  }
+  if (!firstWith(searched, 'gloo/config.h')) {
+    out.reason = 'the Gloo headers are missing (Debian: apt-get install libgloo-dev)';
+    return out;
+  }
+  if (exports(join(loc.libdir, 'libtorch_cpu.so'), '_ZN4c10d16ProcessGroupGlooC1E') === false) {
+    out.reason = `${join(loc.libdir, 'libtorch_cpu.so')} does not export ProcessGroupGloo (libtorch built without USE_GLOO)`;
+    return out;
+  }
+  out.gloo = true;
+  const ncclDir = firstWith([...searched, '/usr/local/cuda/include'], 'nccl.h');
+  if (cuda && ncclDir && existsSync(join(c10d, 'ProcessGroupNCCL.hpp'))
+    && exports(join(loc.libdir, 'libtorch_cuda.so'), '_ZN4c10d16ProcessGroupNCCLC1E') !== false) {
+    out.nccl = true;
+    if (!searched.includes(ncclDir)) out.include.push(ncclDir);
+  }
+  return out;
+}
+
 const loc = locate();
 const cuda = existsSync(join(loc.libdir, 'libtorch_cuda.so'));
 const abi = cxx11Abi(loc.libdir);
+const dist = distributed(loc, cuda);
 const libs = [`-L${loc.libdir}`, `-Wl,-rpath,${loc.libdir}`, '-Wl,--no-as-needed', '-ltorch', '-ltorch_cpu', '-lc10'];
 if (cuda) libs.push('-ltorch_cuda', '-lc10_cuda');
 libs.push('-Wl,--as-needed');
 const defines = [`_GLIBCXX_USE_CXX11_ABI=${abi}`, `SPOTDIFF_CUDA=${cuda ? 1 : 0}`, `SPOTDIFF_SYSTEM_LIBTORCH=${loc.source === 'system' ? 1 : 0}`];
+defines.push(`SPOTDIFF_GLOO=${dist.gloo ? 1 : 0}`, `SPOTDIFF_NCCL=${dist.nccl ? 1 : 0}`);
+if (dist.gloo) defines.push('USE_C10D_GLOO');
+if (dist.nccl) defines.push('USE_C10D_NCCL');
+const include = [...loc.include, ...dist.include];
 
 const mode = process.argv[2] ?? '--json';
 const out = {
-  '--include': loc.include.join(' '),
+  '--include': include.join(' '),
   '--libdir': loc.libdir,
   '--libs': libs.join(' '),
   '--defines': defines.join(' '),
-  '--json': JSON.stringify({ ...loc, cuda, cxx11Abi: abi, libs, defines }, null, 2),
+  '--json': JSON.stringify({ ...loc, include, cuda, cxx11Abi: abi, libs, defines, distributed: { gloo: dist.gloo, nccl: dist.nccl, reason: dist.reason } }, null, 2),
 }[mode];
 if (out === undefined) fail(`unknown option ${mode}`);
 process.stdout.write(out + '\n');

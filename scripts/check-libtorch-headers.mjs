@@ -19,12 +19,13 @@ import { parseArgs } from 'node:util';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
 const cache = join(root, '.cache/libtorch-trixie');
-// The headers our sources reach need libtorch-dev alone (its python3-dev and libprotobuf-dev
-// dependencies serve other headers); the include audit below fails if that ever changes.
-const trixiePackages = ['libtorch-dev'];
+// The headers our sources reach need libtorch-dev and, for c10d's ProcessGroupGloo, libgloo-dev
+// (libtorch-dev's python3-dev and libprotobuf-dev dependencies serve other headers); the include
+// audit below fails if that ever changes.
+const trixiePackages = ['libtorch-dev', 'libgloo-dev'];
 const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
 // Headers of a system libtorch: using one of these in the trixie check would prove nothing.
-const systemTorchDirs = ['ATen', 'c10', 'torch', 'caffe2'].map((d) => `/usr/include/${d}/`);
+const systemTorchDirs = ['ATen', 'c10', 'torch', 'caffe2', 'gloo'].map((d) => `/usr/include/${d}/`);
 
 function log(msg) {
   process.stderr.write(`[check:libtorch] ${msg}\n`);

@@ -15,9 +15,10 @@ const args = new Set(process.argv.slice(2));
 const forTests = args.has('--test');
 const buildOnly = args.has('--build-only');
 
-// libtorch-dev is the engine; the python3 packages are the independent references in tests;
-// chromium renders the HTML report in its test (driven by playwright-core).
-const runtimePackages = process.env.LIBTORCH ? [] : ['libtorch-dev'];
+// libtorch-dev is the engine (libgloo-dev: the headers its c10d collectives need); the python3
+// packages are the independent references in tests; chromium renders the HTML report in its
+// test (driven by playwright-core).
+const runtimePackages = process.env.LIBTORCH ? [] : ['libtorch-dev', 'libgloo-dev'];
 const testPackages = ['python3-torch', 'python3-torchvision', 'python3-sklearn', 'python3-numpy', 'python3-scipy', 'chromium'];
 
 function log(msg) { process.stderr.write(`[setup] ${msg}\n`); }

@@ -1,0 +1,229 @@
+// Collective communication through libtorch's own c10d: a TCPStore for the rendezvous (rank 0
+// hosts it) and ProcessGroupGloo (CPU tensors) or ProcessGroupNCCL (CUDA tensors, when the build
+// has it). Groups live in a registry under integer ids: a group is an explicit, long-lived
+// resource that JS destroys, like torch.distributed's groups. Every collective blocks until it
+// has completed on this rank; a peer that left or a peer that never joins fails it with an error
+// that names this rank (and the peer where the world has only one).
+// native/configure.mjs decides SPOTDIFF_GLOO / SPOTDIFF_NCCL from the headers and the library's
+// exported symbols; without them only dist_backends exists and answers [].
+#include "../op_table.h"
+#include "../guard.h"
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+#ifndef SPOTDIFF_GLOO
+#define SPOTDIFF_GLOO 0
+#endif
+#ifndef SPOTDIFF_NCCL
+#define SPOTDIFF_NCCL 0
+#endif
+
+#if SPOTDIFF_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+#if SPOTDIFF_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+// dist_backends(): the backends this build has, e.g. ["gloo"] or ["gloo", "nccl"].
+SPOTDIFF_OP(dist_backends) {
+  std::vector<std::string> names;
+  if (SPOTDIFF_GLOO) names.push_back("gloo");
+  if (SPOTDIFF_NCCL) names.push_back("nccl");
+  auto arr = Napi::Array::New(a.env(), names.size());
+  for (size_t i = 0; i < names.size(); i++) arr.Set(static_cast<uint32_t>(i), Napi::String::New(a.env(), names[i]));
+  return arr;
+}
+
+#if SPOTDIFF_GLOO
+namespace {
+
+struct Group {
+  int rank = 0;
+  int world = 1;
+  std::chrono::milliseconds timeout{0};
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+#if SPOTDIFF_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
+#endif
+};
+
+std::mutex registryLock;
+std::unordered_map<int64_t, std::shared_ptr<Group>> registry;
+int64_t nextId = 1;
+
+std::shared_ptr<Group> groupOf(int64_t id) {
+  std::lock_guard<std::mutex> lock(registryLock);
+  auto it = registry.find(id);
+  if (it == registry.end()) throw spotdiff::ArgumentError("argument 0: no process group " + std::to_string(id) + " (destroyed, or never created)");
+  return it->second;
+}
+
+// libtorch 2.x's TCPStore may serve through libuv, which Debian's build lacks; the classic server
+// exists in every version. Set only where the option exists (SFINAE on the member).
+template <typename O>
+auto classicServer(O& o, int) -> decltype(o.useLibUV = false, void()) { o.useLibUV = false; }
+template <typename O>
+void classicServer(O&, long) {}
+
+c10::intrusive_ptr<c10d::Store> openStore(const std::string& host, int64_t port, int rank, int world, std::chrono::milliseconds timeout) {
+  c10d::TCPStoreOptions o;
+  o.port = static_cast<std::uint16_t>(port);
+  o.isServer = rank == 0;
+  o.numWorkers = static_cast<std::size_t>(world);
+  o.waitWorkers = true;
+  o.timeout = timeout;
+  classicServer(o, 0);
+  return c10::make_intrusive<c10d::TCPStore>(host, o);
+}
+
+std::string peerHint(const Group& g) {
+  if (g.world == 2) return " (peer: rank " + std::to_string(1 - g.rank) + ")";
+  return "";
+}
+
+// Runs one collective on the group's backend and waits for it; any failure is rethrown with
+// this rank, the world size and the operation named.
+template <typename F>
+void collective(const Group& g, const char* what, F start) {
+  try {
+#if SPOTDIFF_NCCL
+    c10::intrusive_ptr<c10d::Work> work = g.nccl ? start(*g.nccl) : start(*g.gloo);
+#else
+    c10::intrusive_ptr<c10d::Work> work = start(*g.gloo);
+#endif
+    work->wait(g.timeout);
+  } catch (const spotdiff::ArgumentError&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("rank " + std::to_string(g.rank) + " of " + std::to_string(g.world) + ": " + what + " failed" + peerHint(g) + ": " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw std::runtime_error("rank " + std::to_string(g.rank) + " of " + std::to_string(g.world) + ": " + what + " failed" + peerHint(g) + ": " + e.what());
+  }
+}
+
+c10d::ReduceOp reduceOpOf(const std::string& name) {
+  if (name == "sum") return c10d::ReduceOp::SUM;
+  if (name == "max") return c10d::ReduceOp::MAX;
+  if (name == "min") return c10d::ReduceOp::MIN;
+  if (name == "product") return c10d::ReduceOp::PRODUCT;
+  throw spotdiff::ArgumentError("argument 2: reduction must be sum, max, min or product, got \"" + name + "\"");
+}
+
+void checkTensors(const std::vector<at::Tensor>& ts, size_t arg) {
+  for (size_t k = 0; k < ts.size(); k++) {
+    if (!ts[k].is_contiguous()) throw spotdiff::ArgumentError("argument " + std::to_string(arg) + "[" + std::to_string(k) + "]: collectives take contiguous tensors");
+  }
+}
+
+}  // namespace
+
+// dist_init(backend, host, port, rank, world, timeoutMs, deviceHost): joins a group; rank 0
+// hosts the store on host:port. deviceHost: the address Gloo binds to ("" = this machine's
+// hostname, as torch does). Returns the group's id.
+SPOTDIFF_OP(dist_init) {
+  std::string backend = a.str(0), host = a.str(1), deviceHost = a.str(6);
+  int64_t port = a.i64(2), rank = a.i64(3), world = a.i64(4), timeoutMs = a.i64(5);
+  if (port < 0 || port > 65535) throw spotdiff::ArgumentError("argument 2: port must be in 0..65535");
+  if (world < 1 || world > 65536) throw spotdiff::ArgumentError("argument 4: world size must be in 1..65536");
+  if (rank < 0 || rank >= world) throw spotdiff::ArgumentError("argument 3: rank must be in 0.." + std::to_string(world - 1));
+  if (timeoutMs < 1) throw spotdiff::ArgumentError("argument 5: timeout must be at least 1 ms");
+  auto g = std::make_shared<Group>();
+  g->rank = static_cast<int>(rank);
+  g->world = static_cast<int>(world);
+  g->timeout = std::chrono::milliseconds(timeoutMs);
+  try {
+    g->store = openStore(host, port, g->rank, g->world, g->timeout);
+    if (backend == "gloo") {
+      auto o = c10d::ProcessGroupGloo::Options::create(g->timeout);
+      o->devices.push_back(deviceHost.empty() ? c10d::ProcessGroupGloo::createDefaultDevice() : c10d::ProcessGroupGloo::createDeviceForHostname(deviceHost));
+      g->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, g->rank, g->world, o);
+#if SPOTDIFF_NCCL
+    } else if (backend == "nccl") {
+      auto o = c10d::ProcessGroupNCCL::Options::create();
+      o->timeout = g->timeout;
+      g->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(g->store, g->rank, g->world, o);
+#endif
+    } else {
+      throw spotdiff::ArgumentError("argument 0: this build has no \"" + backend + "\" backend");
+    }
+  } catch (const spotdiff::ArgumentError&) {
+    throw;
+  } catch (const std::exception& e) {
+    const c10::Error* ce = dynamic_cast<const c10::Error*>(&e);
+    throw std::runtime_error("rank " + std::to_string(rank) + " of " + std::to_string(world) + ": could not join the group at " + host + ":" +
+                             std::to_string(port) + " within " + std::to_string(timeoutMs) + " ms: " + (ce ? ce->what_without_backtrace() : e.what()));
+  }
+  std::lock_guard<std::mutex> lock(registryLock);
+  int64_t id = nextId++;
+  registry.emplace(id, std::move(g));
+  return a.outNumber(static_cast<double>(id));
+}
+
+// dist_all_reduce(group, tensors, reduction): in place, on every rank.
+SPOTDIFF_OP(dist_all_reduce) {
+  auto g = groupOf(a.i64(0));
+  auto ts = a.tensors(1);
+  checkTensors(ts, 1);
+  c10d::AllreduceOptions o;
+  o.reduceOp = reduceOpOf(a.str(2));
+  o.timeout = g->timeout;
+  collective(*g, "all_reduce", [&](auto& pg) { return pg.allreduce(ts, o); });
+  return a.outVoid();
+}
+
+// dist_broadcast(group, tensors, root): root's values into every rank's tensors, in place.
+SPOTDIFF_OP(dist_broadcast) {
+  auto g = groupOf(a.i64(0));
+  auto ts = a.tensors(1);
+  int64_t root = a.i64(2);
+  if (root < 0 || root >= g->world) throw spotdiff::ArgumentError("argument 2: root must be a rank in 0.." + std::to_string(g->world - 1));
+  checkTensors(ts, 1);
+  c10d::BroadcastOptions o;
+  o.rootRank = root;
+  o.timeout = g->timeout;
+  collective(*g, "broadcast", [&](auto& pg) { return pg.broadcast(ts, o); });
+  return a.outVoid();
+}
+
+// dist_all_gather(group, tensor): every rank's tensor, in rank order (a list of world tensors).
+SPOTDIFF_OP(dist_all_gather) {
+  auto g = groupOf(a.i64(0));
+  std::vector<at::Tensor> in{a.tensor(1)};
+  checkTensors(in, 1);
+  std::vector<std::vector<at::Tensor>> out(1);
+  for (int r = 0; r < g->world; r++) out[0].push_back(at::empty_like(in[0]));
+  c10d::AllgatherOptions o;
+  o.timeout = g->timeout;
+  collective(*g, "all_gather", [&](auto& pg) { return pg.allgather(out, in, o); });
+  return a.out(out[0]);
+}
+
+// dist_barrier(group): returns once every rank has reached it.
+SPOTDIFF_OP(dist_barrier) {
+  auto g = groupOf(a.i64(0));
+  c10d::BarrierOptions o;
+  o.timeout = g->timeout;
+  collective(*g, "barrier", [&](auto& pg) { return pg.barrier(o); });
+  return a.outVoid();
+}
+
+// dist_destroy(group): leaves the group (closes its connections; rank 0 stops the store).
+SPOTDIFF_OP(dist_destroy) {
+  int64_t id = a.i64(0);
+  std::shared_ptr<Group> g;
+  {
+    std::lock_guard<std::mutex> lock(registryLock);
+    auto it = registry.find(id);
+    if (it == registry.end()) return a.outVoid();
+    g = std::move(it->second);
+    registry.erase(it);
+  }
+  g.reset();
+  return a.outVoid();
+}
+
+#endif  // SPOTDIFF_GLOO

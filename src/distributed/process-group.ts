@@ -1,0 +1,135 @@
+import { buildConfig, callOp, type NativeHandle } from '../tensor/native.js';
+import { Tensor } from '../tensor/tensor.js';
+import { SpotdiffError, isSpotdiffError } from '../util/errors.js';
+
+/** A collective backend of libtorch's c10d: Gloo (CPU tensors) or NCCL (CUDA tensors). */
+export type Backend = 'gloo' | 'nccl';
+export type Reduction = 'sum' | 'max' | 'min' | 'product';
+
+export interface ProcessGroupOptions {
+  /** The store's address: rank 0 listens there, the other ranks connect to it. */
+  host: string;
+  port: number;
+  rank: number;
+  worldSize: number;
+  /** How long joining and each collective may wait for the other ranks (ms). */
+  timeoutMs?: number;
+  backend?: Backend;
+  /**
+   * The address this rank's Gloo connections bind to. Default: 127.0.0.1 when `host` is a
+   * loopback address (every rank on this machine), else this machine's hostname, as torch does.
+   */
+  bindHost?: string;
+}
+
+/** torch.distributed's default (30 minutes) is for jobs that wait on slow peers; ours fail sooner. */
+export const DEFAULT_TIMEOUT_MS = 5 * 60 * 1000;
+
+/** The collective backends this build of the addon has ([] without distributed support). */
+export function distributedBackends(): Backend[] {
+  return callOp('dist_backends', []) as Backend[];
+}
+
+/** Why the addon was built without distributed support, as native/configure.mjs recorded it. */
+function missingReason(): string {
+  const config = buildConfig() as { distributed?: { reason?: unknown } } | null;
+  const reason = config?.distributed?.reason;
+  return typeof reason === 'string' && reason !== '' ? `: ${reason}` : '';
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+function checkOptions(o: ProcessGroupOptions): void {
+  const int = (v: number, min: number, max: number): boolean => Number.isInteger(v) && v >= min && v <= max;
+  if (!int(o.worldSize, 1, 65536)) throw new SpotdiffError('ERR_BAD_INPUT', `world size must be an integer in 1..65536, got ${o.worldSize}`);
+  if (!int(o.rank, 0, o.worldSize - 1)) throw new SpotdiffError('ERR_BAD_INPUT', `rank must be an integer in 0..${o.worldSize - 1}, got ${o.rank}`);
+  if (!int(o.port, 1, 65535)) throw new SpotdiffError('ERR_BAD_INPUT', `port must be an integer in 1..65535, got ${o.port}`);
+  if (o.host === '') throw new SpotdiffError('ERR_BAD_INPUT', 'the store host must not be empty');
+  const t = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!int(t, 1, 2 ** 31)) throw new SpotdiffError('ERR_BAD_INPUT', `timeout must be a positive whole number of ms, got ${t}`);
+}
+
+/**
+ * One rank's membership of a group of processes that compute together, over libtorch's c10d
+ * (torch.distributed.init_process_group): every rank calls the same collectives in the same
+ * order. Joining blocks until all `worldSize` ranks have joined. A collective that fails (a peer
+ * left, or did not take part within the timeout) throws a SpotdiffError (ERR_NETWORK) naming
+ * this rank; the group is unusable after that, as in torch.
+ */
+export class ProcessGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly backend: Backend;
+  #id: number | null;
+
+  private constructor(id: number, o: ProcessGroupOptions, backend: Backend) {
+    this.#id = id;
+    this.rank = o.rank;
+    this.worldSize = o.worldSize;
+    this.backend = backend;
+  }
+
+  static join(o: ProcessGroupOptions): ProcessGroup {
+    checkOptions(o);
+    const backend = o.backend ?? 'gloo';
+    const have = distributedBackends();
+    if (have.length === 0) throw new SpotdiffError('ERR_VERSION', `this build has no distributed support${missingReason()}`);
+    if (!have.includes(backend)) throw new SpotdiffError('ERR_VERSION', `this build has no ${backend} backend (it has ${have.join(', ')})`);
+    const bindHost = o.bindHost ?? (isLoopback(o.host) ? '127.0.0.1' : '');
+    const id = network(() => callOp('dist_init', [backend, o.host, o.port, o.rank, o.worldSize, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, bindHost]));
+    return new ProcessGroup(id as number, o, backend);
+  }
+
+  get isDestroyed(): boolean {
+    return this.#id === null;
+  }
+
+  #group(): number {
+    if (this.#id === null) throw new SpotdiffError('ERR_DISPOSED', `rank ${this.rank}: this process group was destroyed`);
+    return this.#id;
+  }
+
+  /** Reduces each tensor across ranks, in place (contiguous tensors). */
+  allReduce(tensors: readonly Tensor[], reduction: Reduction = 'sum'): void {
+    const id = this.#group();
+    network(() => callOp('dist_all_reduce', [id, tensors.map((t) => t.handle), reduction]));
+  }
+
+  /** Overwrites each tensor with rank `root`'s values, in place. */
+  broadcast(tensors: readonly Tensor[], root = 0): void {
+    const id = this.#group();
+    network(() => callOp('dist_broadcast', [id, tensors.map((t) => t.handle), root]));
+  }
+
+  /** Every rank's `t` (same shape and dtype on every rank), in rank order. */
+  allGather(t: Tensor): Tensor[] {
+    const id = this.#group();
+    const handles = network(() => callOp('dist_all_gather', [id, t.handle])) as NativeHandle[];
+    return handles.map((h) => new Tensor(h));
+  }
+
+  /** Returns once every rank has called it. */
+  barrier(): void {
+    const id = this.#group();
+    network(() => callOp('dist_barrier', [id]));
+  }
+
+  /** Leaves the group (closes its connections; rank 0 stops the store). Safe to call twice. */
+  destroy(): void {
+    if (this.#id === null) return;
+    callOp('dist_destroy', [this.#id]);
+    this.#id = null;
+  }
+}
+
+/** libtorch's failures of a collective (peer gone, timeout) become ERR_NETWORK; argument errors stay. */
+function network<R>(fn: () => R): R {
+  try {
+    return fn();
+  } catch (e) {
+    if (isSpotdiffError(e, 'ERR_TORCH')) throw new SpotdiffError('ERR_NETWORK', e.message, { cause: e });
+    throw e;
+  }
+}

@@ -1,0 +1,95 @@
+// One rank of a test/distributed scenario, started by ./ranks.ts with RANK, WORLD_SIZE,
+// MASTER_ADDR and MASTER_PORT set; prints one JSON line with what it saw.
+import * as T from '../../src/tensor/index.js';
+import { ProcessGroup, averageGradients, broadcastState } from '../../src/distributed/index.js';
+import { BatchNorm1d, Linear, Sequential } from '../../src/nn/index.js';
+import { isSpotdiffError } from '../../src/util/errors.js';
+import { GLOBAL_BATCH, STEPS, batchRows, buildCase, parameterValues, trainStep } from './sgd-case.js';
+
+const rank = Number(process.env.RANK);
+const world = Number(process.env.WORLD_SIZE);
+const timeoutMs = Number(process.env.DIST_TIMEOUT_MS ?? 20_000);
+
+function join(): ProcessGroup {
+  return ProcessGroup.join({ host: process.env.MASTER_ADDR ?? '', port: Number(process.env.MASTER_PORT), rank, worldSize: world, timeoutMs });
+}
+
+function print(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + '\n');
+}
+
+function collectives(): void {
+  const g = join();
+  const sum = T.tensor([1 + rank, 2 * (rank + 1), -3], [3]);
+  g.allReduce([sum]);
+  const max = T.tensor([rank * 0.5, -rank, 0.25], [3], { dtype: 'float64' });
+  g.allReduce([max], 'max');
+  const ints = T.tensor(BigInt64Array.of(BigInt(rank + 1), 2n ** 40n));
+  g.allReduce([ints]);
+  const bcast = T.tensor([rank * 100 + 1, rank * 100 + 2], [2]);
+  g.broadcast([bcast], 1);
+  const gathered = g.allGather(T.tensor([rank, rank * 10], [1, 2]));
+  g.barrier();
+  g.destroy();
+  print({
+    sum: Array.from(sum.toFloat32()),
+    max: Array.from(max.data() as Float64Array),
+    ints: Array.from(ints.data() as BigInt64Array, String),
+    bcast: Array.from(bcast.toFloat32()),
+    gathered: gathered.map((t) => ({ shape: t.shape, values: Array.from(t.toFloat32()) })),
+  });
+}
+
+function sgd(): void {
+  const g = join();
+  const bucketBytes = Number(process.env.BUCKET_BYTES ?? 25 * 1024 * 1024);
+  const { model, optimizer } = buildCase();
+  const share = GLOBAL_BATCH / world;
+  for (let step = 0; step < STEPS; step++) {
+    const { x, y } = batchRows(step, rank * share, (rank + 1) * share);
+    trainStep(model, optimizer, x, y, () => averageGradients(g, model, { bucketBytes }));
+  }
+  g.destroy();
+  print({ params: parameterValues(model) });
+}
+
+// Each rank starts from its own weights and BatchNorm statistics; afterwards all hold rank 1's.
+function broadcastModel(): void {
+  const g = join();
+  T.manualSeed(100 + rank);
+  const model = new Sequential(new Linear(3, 4), new BatchNorm1d(4));
+  T.tidy(() => model.forward(T.randn([5, 3])));
+  const state = (): Record<string, string[]> =>
+    Object.fromEntries([...model.stateDict()].map(([k, t]) => [k, Array.from(t.data() as ArrayLike<number | bigint>, String)]));
+  const before = state();
+  broadcastState(g, model, 1, { bucketBytes: 40 });
+  g.destroy();
+  print({ before, after: state() });
+}
+
+// Rank 1 leaves (exits, or sleeps without taking part); rank 0's all_reduce must fail in time.
+function peerGone(silent: boolean): void {
+  const g = join();
+  if (rank === 1) {
+    if (silent) setTimeout(() => process.exit(0), timeoutMs * 3);
+    else process.exit(0);
+    return;
+  }
+  const t0 = performance.now();
+  try {
+    g.allReduce([T.ones([4])]);
+    print({ failed: false });
+  } catch (e) {
+    const ms = performance.now() - t0;
+    print({ failed: true, spotdiff: isSpotdiffError(e), code: (e as { code?: string }).code, message: (e as Error).message, ms });
+  }
+  process.exit(0);
+}
+
+const scenario = process.argv[2];
+if (scenario === 'collectives') collectives();
+else if (scenario === 'sgd') sgd();
+else if (scenario === 'broadcast-state') broadcastModel();
+else if (scenario === 'peer-exits') peerGone(false);
+else if (scenario === 'peer-silent') peerGone(true);
+else throw new Error(`unknown scenario ${scenario}`);
