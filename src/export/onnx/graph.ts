@@ -15,6 +15,9 @@ interface NodeRecord {
   attribute: Record<string, unknown>[];
 }
 
+/** Bytes of weights one protobuf file can hold, less room for the graph itself. */
+const PROTOBUF_LIMIT = 2 ** 31 - 2 ** 24;
+
 function attribute(name: string, v: AttrValue): Record<string, unknown> {
   if (typeof v === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
   if (typeof v === 'number') {
@@ -48,6 +51,7 @@ export class GraphBuilder {
   private readonly outputs: Record<string, unknown>[] = [];
   private readonly names = new Set<string>();
   private counter = 0;
+  private initializerBytes = 0;
   private readonly constants = new Map<string, string>();
 
   /** A fresh value name starting with `hint`. */
@@ -82,6 +86,7 @@ export class GraphBuilder {
     const name = this.fresh(hint);
     const raw = new Uint8Array(f32.buffer.slice(f32.byteOffset, f32.byteOffset + f32.byteLength));
     this.initializers.push({ name, data_type: DataType.FLOAT, dims: [...dims], raw_data: raw });
+    this.initializerBytes += raw.byteLength;
     return name;
   }
 
@@ -132,6 +137,13 @@ export class GraphBuilder {
   /** The encoded ModelProto with `metadata` as metadata_props. */
   encode(graphName: string, metadata: Readonly<Record<string, string>>, producerVersion: string): Uint8Array {
     if (this.outputs.length === 0) throw new SpotdiffError('ERR_BAD_INPUT', 'ONNX graph has no outputs');
+    // One protobuf message cannot exceed 2 GiB; ONNX's external-data files are not written here.
+    if (this.initializerBytes > PROTOBUF_LIMIT) {
+      throw new SpotdiffError(
+        'ERR_BAD_INPUT',
+        `ONNX export: the model's weights take ${(this.initializerBytes / 2 ** 30).toFixed(2)} GiB, over the 2 GiB a single .onnx file can hold (external weight files are not supported by the exporter); a smaller input size, backbone or memory bank fits`,
+      );
+    }
     return encodeModel({
       ir_version: ONNX_IR_VERSION,
       producer_name: 'spotdiff',
