@@ -3,3 +3,5 @@ export { ProcessGroup, distributedBackends, DEFAULT_TIMEOUT_MS, type Backend, ty
 export { averageGradients, broadcastState } from './grad-average.js';
 export { tensorBuckets, throughBuckets, DEFAULT_BUCKET_BYTES } from './buckets.js';
 export { DistributedSampler, type DistributedSamplerOptions } from './sampler.js';
+export { launchWorkers, workerEnv, type LaunchOptions, type LaunchResult } from './launch.js';
+export { workerPlaceFromEnv, type WorkerPlace } from './env.js';

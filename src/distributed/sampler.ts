@@ -52,7 +52,9 @@ export class DistributedSampler {
   indices(epoch: number): number[] {
     if (!Number.isInteger(epoch) || epoch < 0) throw new SpotdiffError('ERR_BAD_INPUT', `sampler: epoch must be a whole number, got ${epoch}`);
     let order = Array.from({ length: this.length }, (_, i) => i);
-    if (this.shuffle) order = Random.derive(this.seed, 'distributed-sampler', epoch).shuffle(order);
+    // DataLoader's own epoch order (data/loader.ts): one rank alone serves what a plain loader
+    // would, and the ranks' batches together are the one-process batches.
+    if (this.shuffle) order = Random.derive(this.seed, 'loader-epoch', epoch).shuffle(order);
     const total = this.perRank * this.worldSize;
     if (total > order.length) {
       const padded = order.slice();

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DistributedSampler } from '../../src/distributed/index.js';
+import { DataLoader } from '../../src/data/loader.js';
+import type { Sample } from '../../src/data/datasets/sample.js';
 import { pythonJson } from '../helpers/python.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
 
@@ -26,6 +28,12 @@ test('each rank takes its share of the seeded order, padded or cut as torch Dist
     assert.deepEqual(ours, torchShares(order, world, dropLast), `length ${length}, world ${world}, dropLast ${dropLast}`);
     for (const s of ours) assert.equal(s.length, samplers[0]!.perRank);
   }
+});
+
+test('one rank alone serves the plain DataLoader order of the same seed and epoch', () => {
+  const loader = new DataLoader(Array.from({ length: 23 }, (_, i): Sample => ({ image: `/x/${i}.png`, label: 'normal', mask: null, object: 'x', defect: null, split: null })), { batchSize: 4, preprocess: { resize: [8, 8], normalize: null }, shuffle: true, seed: 9 });
+  const alone = new DistributedSampler({ length: 23, rank: 0, worldSize: 1, seed: 9 });
+  for (const epoch of [0, 1, 5]) assert.deepEqual(alone.indices(epoch), loader.order(epoch));
 });
 
 test('the shuffle changes with the epoch and the seed, and is the same on every rank', () => {

@@ -1,0 +1,34 @@
+import { SpotdiffError } from '../util/errors.js';
+
+/** This process's place in a job, as a launcher (spotdiff's, or torchrun) describes it. */
+export interface WorkerPlace {
+  rank: number;
+  worldSize: number;
+  localRank: number;
+  host: string;
+  port: number;
+}
+
+/**
+ * Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT (torch's env:// convention);
+ * null when RANK is not set (not started by a launcher). A set but malformed value is an error.
+ */
+export function workerPlaceFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerPlace | null {
+  if (env.RANK === undefined) return null;
+  const int = (name: string, min: number): number => {
+    const text = env[name];
+    const v = Number(text);
+    if (text === undefined || text.trim() === '' || !Number.isInteger(v) || v < min) {
+      throw new SpotdiffError('ERR_BAD_INPUT', `${name} must be an integer ≥ ${min} (RANK is set, so a launcher must set ${name} too), got ${text === undefined ? 'nothing' : `"${text}"`}`);
+    }
+    return v;
+  };
+  const rank = int('RANK', 0);
+  const worldSize = int('WORLD_SIZE', 1);
+  if (rank >= worldSize) throw new SpotdiffError('ERR_BAD_INPUT', `RANK ${rank} is not below WORLD_SIZE ${worldSize}`);
+  const host = env.MASTER_ADDR ?? '';
+  if (host === '') throw new SpotdiffError('ERR_BAD_INPUT', 'MASTER_ADDR must be set (RANK is set, so a launcher must set it too)');
+  const port = int('MASTER_PORT', 1);
+  const localRank = env.LOCAL_RANK === undefined ? rank : int('LOCAL_RANK', 0);
+  return { rank, worldSize, localRank, host, port };
+}
