@@ -17,6 +17,9 @@ Serves a model folder from spotdiff fit over HTTP (JSON):
                      [0, 2 × pixel threshold], and the map thresholded at the pixel threshold).
   GET  /v1/health    status, model, version, queue depth and batch counters.
   GET  /v1/model     the model: method, input size, threshold, training data.
+  GET  /             the inspection page, for a browser: scores a picked or dropped image
+                     in the browser (ONNX Runtime Web) with GET /v1/model.onnx, the served
+                     model as ONNX (exported on first request, then kept in memory).
 Images must have the size and colour type of the model's training images (400 otherwise), as
 in predict; a corrupt image is 400, an upload over --max-bytes 413, an unknown Content-Type 415.
 
@@ -58,6 +61,9 @@ export const command: Command = {
     const { createServeApp } = await import('../serve/app.js');
     const model = await loadServedModel(modelDir, device);
     const app = createServeApp(model, limits);
+    const { pageRoutes } = await import('../serve/page-routes.js');
+    const { onnxOfModelFolder } = await import('../serve/model-onnx.js');
+    pageRoutes(app, { onnx: onnxOfModelFolder(modelDir), modelName: model.name });
     let address: string;
     try {
       address = await app.listen({ port, host });
