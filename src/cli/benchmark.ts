@@ -17,7 +17,7 @@ const usage = `usage: spotdiff benchmark --data PREPARED_ROOT --method ${methodC
                           --weights A,B,... [--names a,b,...] [--pairs base:spd,...]
                           [--method padim|patchcore (1cls)] [--runs R]
                           [--epochs N] [--iterations N] [--lr X] [--batch-size B]
-                          [other flags as above]
+                          [--resume] [other flags as above]
 
 Fits and evaluates one model per object of a prepared dataset and prints a table like the
 paper's Table 2: per object and mean, AU-PR and AU-ROC for classification (image) and
@@ -49,7 +49,14 @@ supervised+spd) under ours. Per-object tables come first.
   --epochs, --iterations, --lr   2-class training length and learning rate (default: the
                  paper's: 80 epochs high-shot, 1000/500 iterations few-shot, lr 1e-4)
   --batch-size   images per batch, training and scoring (default 8)
-Models go to --models DIR/<protocol>/<row>/<object>[/<classifier|segmenter>][/run-<r>].
+  --resume       continue an interrupted benchmark in the same --models DIR: a saved model
+                 fitted by the same request is not fitted again (its recorded result is
+                 used, or it is evaluated again), an interrupted 2-class fit continues from
+                 its checkpoint; a saved model that differs from the request is an error
+Models go to --models DIR/<protocol>/<row>/<object>[/<classifier|segmenter>][/run-<r>];
+a 2-class fit checkpoints into <that folder>.work beside it (removed once the model is
+saved) and each result is appended to DIR/<protocol>/results.jsonl as it is evaluated.
+Without --resume the results record starts afresh and every model is fitted again.
 
 Methods:
 ${methodList()}`;
@@ -108,9 +115,10 @@ export const command: Command = {
       json: { type: 'boolean' },
       report: { type: 'string' },
       quiet: { type: 'boolean' },
+      resume: { type: 'boolean' },
     });
     if (values.protocol !== undefined) return runProtocol(values);
-    for (const f of ['names', 'pairs', 'runs', 'epochs', 'iterations', 'lr', 'batch-size'] as const) {
+    for (const f of ['names', 'pairs', 'runs', 'epochs', 'iterations', 'lr', 'batch-size', 'resume'] as const) {
       if (values[f] !== undefined) throw new SpotdiffError('ERR_USAGE', `--${f} applies with --protocol only`);
     }
     return runTable2(values);
@@ -212,11 +220,15 @@ async function runProtocol(values: Values): Promise<number> {
   if (report !== undefined) await (await import('../report/index.js')).checkReportFolder(report);
   const paper = paperMeans(values['paper-results'] as string | undefined, protocol.paper(method ?? ''), inits.map((i) => i.name), objects);
   const { runBenchmark } = await import('../benchmark/run.js');
+  const { defaultWorkFolder, removeWorkFolder } = await import('./work-folder.js');
   const outcome = await runBenchmark({
     protocol, method, objects, inits, runs, seed: c.seed, modelsRoot: c.modelsRoot, overrides,
     data: split, backbone: c.backbone, size: c.size, device: c.device, quiet: c.quiet,
     batchSize,
     keepFirstRow: report !== undefined,
+    workFolders: { folderOf: defaultWorkFolder, clear: removeWorkFolder },
+    resume: values.resume === true,
+    warn: (line) => process.stderr.write(`spotdiff: ${line}\n`),
     progress: c.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
   const { summaryRows, renderSummaryText } = await import('../benchmark/summary.js');
