@@ -90,7 +90,11 @@ async function libtorchScores(modelDir: string, images: string[], deviceValue: s
 /** The ONNX Runtime path: an exported .onnx (or MODEL/model.onnx); libtorch is never loaded. */
 async function onnxScores(model: string, images: string[], quiet: boolean, claim: (localises: boolean) => Promise<unknown>): Promise<PredictScores> {
   const { statSync } = await import('node:fs');
-  const file = statSync(model, { throwIfNoEntry: false })?.isDirectory() === true ? join(model, 'model.onnx') : model;
+  const isFolder = statSync(model, { throwIfNoEntry: false })?.isDirectory() === true;
+  const file = isFolder ? join(model, 'model.onnx') : model;
+  if (isFolder && statSync(file, { throwIfNoEntry: false }) === undefined) {
+    throw new SpotdiffError('ERR_NOT_FOUND', `${model} holds no model.onnx; write one with spotdiff export --model ${model} --out ${file}`);
+  }
   const { openOnnxScorer } = await import('../export/onnx/index.js');
   const { scoreSamplesOnnx } = await import('../export/onnx/score-files.js');
   const { checkInputImages } = await import('../detect/run/input-images.js');

@@ -5,5 +5,7 @@
  */
 export { exportModelFolder } from './file.js';
 export { openOnnxScorer, type OnnxScorer, type OnnxScorerOptions } from './runtime.js';
+export { onnxInput } from './input.js';
+export { scoreSamplesOnnx, type OnnxScoredImages } from './score-files.js';
 export { ONNX_FORMAT, OUTPUT_MAPS, OUTPUT_SCORES, type OnnxModelInfo } from './metadata.js';
 export { ONNX_OPSET } from './schema.js';

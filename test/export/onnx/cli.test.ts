@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { cliMain, runCli, type CliResult } from '../../cli/run-cli.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { assertClose, makeFixture, type OnnxFixture } from './fixtures.js';
+import { onnxInput, openOnnxScorer } from '../../../src/export/onnx/index.js';
 
 const dir = tempDir('spotdiff-onnx-cli-');
 let fx: OnnxFixture;
@@ -67,9 +68,18 @@ test('predict --engine onnx gives predict\'s scores, verdicts and masks, and nev
     assert.deepEqual(got.images.map((i) => [i.image, i.anomalous]), want.images.map((i) => [i.image, i.anomalous]));
     got.images.forEach((g, i) => assert.deepEqual(readFileSync(g.mask), readFileSync(want.images[i]!.mask), `mask of ${g.image}`));
   }
+  // The library call a server makes: encoded bytes in, the same score as predict's.
+  const scorer = await openOnnxScorer(onnx);
+  try {
+    const bytes = readFileSync(fx.images[0]!);
+    const s = await scorer.score(await onnxInput(bytes, scorer.imageSize), 1);
+    assertClose(s.imageScores, Float32Array.of(want.images[0]!.score), 'onnxInput + score');
+  } finally {
+    await scorer.close();
+  }
   const noFile = await runCli(['predict', '--engine', 'onnx', '--model', fx.data, fx.images[0]!, '--out', join(dir, 'x')]);
   assert.equal(noFile.code, 1);
-  assert.match(noFile.stderr, /model\.onnx/);
+  assert.match(noFile.stderr, /holds no model\.onnx; write one with spotdiff export/);
   const badFlag = await runCli(['predict', '--engine', 'onnx', '--device', 'cpu', '--model', onnx, fx.images[0]!, '--out', join(dir, 'x')]);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--device and --tile are for --engine libtorch/);
