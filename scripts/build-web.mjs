@@ -4,8 +4,9 @@
 // minimal reader copied from node_modules (no CDN: the page works offline), spotdiff-shared.js
 // (the resize and the colour table from spotdiff's own compiled modules), and
 // ort-wasm-embedded.js (the runtime's glue and binary as text, for a page opened from disk).
+// Skipped when nothing it reads is newer than its last build (--force builds anyway).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -62,10 +63,24 @@ function writeEmbedded() {
     `var spotdiffOrtEmbedded = { mjs: ${JSON.stringify(mjs)}, wasmBase64: ${JSON.stringify(wasm)} };\n`);
 }
 
+/** Inputs newer than the stamp of the last build (or no stamp): build again. */
+function stale(stamp) {
+  if (process.argv.includes('--force') || !existsSync(stamp)) return true;
+  const built = statSync(stamp).mtimeMs;
+  const pageSources = readdirSync(join(root, 'web/inspect')).map((f) => join(root, 'web/inspect', f));
+  const inputs = [...pageSources, join(root, 'web/tsconfig.json'), fileURLToPath(import.meta.url), ...COPIED.map(([from]) => from),
+    join(root, 'dist/src/data/pil-resample.js'), join(root, 'dist/src/report/colormap.js')];
+  return inputs.some((p) => !existsSync(p) || statSync(p).mtimeMs > built);
+}
+
 for (const [from] of COPIED) if (!existsSync(from)) fail(`${from} is missing: run npm install`);
 if (!existsSync(join(root, 'dist/src/report/colormap.js'))) fail('dist/src is not built: run tsc -p tsconfig.json first');
-mkdirSync(out, { recursive: true });
-compilePage();
-for (const [from, name] of COPIED) copyFileSync(from, join(out, name));
-await writeShared();
-writeEmbedded();
+const stamp = join(out, '.built');
+if (stale(stamp)) {
+  mkdirSync(out, { recursive: true });
+  compilePage();
+  for (const [from, name] of COPIED) copyFileSync(from, join(out, name));
+  await writeShared();
+  writeEmbedded();
+  writeFileSync(stamp, `${new Date().toISOString()}\n`);
+}

@@ -89,9 +89,15 @@ function ensureTs() {
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 }
 
+// The inspection page (dist/web/inspect), from dist/src and node_modules; skips itself when current.
+function ensureWeb() {
+  run(process.execPath, [join(root, 'scripts/build-web.mjs')]);
+}
+
 if (!buildOnly) {
   ensureDebs(forTests ? [...runtimePackages, ...testPackages] : runtimePackages);
   ensureNodeModules();
 }
 ensureNative();
 ensureTs();
+ensureWeb();
