@@ -4,7 +4,7 @@ import type { DetectorMethodInfo } from '../method.js';
 export const classifierInfo: DetectorMethodInfo = {
   name: 'classifier',
   kind: 'two-class',
-  summary: 'Classifier: a ResNet with a 2-way head trained on normal and anomalous images, score P(anomalous) (Zou et al. 2022, 2-class baseline)',
+  summary: 'Classifier: a ResNet with a 2-way head on normal and anomalous images, score P(anomalous) (Zou et al. 2022)',
   // One score per image: no pixel metrics, no heatmaps.
   localises: false,
   defaultLayers: [],

@@ -4,7 +4,7 @@ import type { DetectorMethodInfo } from '../method.js';
 export const segmenterInfo: DetectorMethodInfo = {
   name: 'segmenter',
   kind: 'two-class',
-  summary: 'Segmenter: a U-Net on a ResNet encoder trained on defect masks, pixel score sigmoid(logit) (Zou et al. 2022, 2-class baseline)',
+  summary: 'Segmenter: a U-Net on a ResNet encoder trained on defect masks, pixel score sigmoid(logit) (Zou et al. 2022)',
   localises: true,
   defaultLayers: [],
   /**
