@@ -29,6 +29,11 @@ export interface LoaderOptions {
   /** Shuffle each epoch (seeded by `seed` and the epoch number). Default false. */
   shuffle?: boolean;
   seed?: number;
+  /**
+   * This process's share of each epoch (distributed/sampler.ts): its indices replace the
+   * shuffled order, and `perRank` samples make an epoch.
+   */
+  shard?: { indices(epoch: number): number[]; readonly perRank: number };
   /** Drop a last batch smaller than batchSize. Default false. */
   dropLast?: boolean;
   /** Batches decoded ahead of the one being consumed. Default 2. */
@@ -64,11 +69,11 @@ interface Decoded {
   mask: MaskImage | null;
 }
 
-type CoreOptions = Omit<LoaderOptions, 'onEvent' | 'cacheBytes' | 'decodeSlots' | 'readImage'>;
+type CoreOptions = Omit<LoaderOptions, 'onEvent' | 'cacheBytes' | 'decodeSlots' | 'readImage' | 'shard'>;
 
 export class DataLoader implements AsyncIterable<Batch> {
   private readonly samples: readonly Sample[];
-  private readonly opts: Required<CoreOptions> & Pick<LoaderOptions, 'onEvent'>;
+  private readonly opts: Required<CoreOptions> & Pick<LoaderOptions, 'onEvent' | 'shard'>;
   private readonly slots: DecodeSlots;
   private readonly readImage: ImageDecoder;
   private readonly cache: ImageCache | null;
@@ -93,6 +98,7 @@ export class DataLoader implements AsyncIterable<Batch> {
       prefetch,
       masks: options.masks ?? false,
       onEvent: options.onEvent,
+      shard: options.shard,
     };
     this.slots = new DecodeSlots(options.decodeSlots ?? defaultDecodeSlots());
     this.readImage = options.readImage ?? readRgb;
@@ -109,12 +115,13 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   /** Batches per epoch. */
   get length(): number {
-    const n = this.samples.length / this.opts.batchSize;
+    const n = (this.opts.shard?.perRank ?? this.samples.length) / this.opts.batchSize;
     return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
   }
 
   /** The sample indices of an epoch, in the order they are served. */
   order(epoch: number): number[] {
+    if (this.opts.shard !== undefined) return this.opts.shard.indices(epoch);
     const idx = this.samples.map((_, i) => i);
     return this.opts.shuffle ? Random.derive(this.opts.seed, 'loader-epoch', epoch).shuffle(idx) : idx;
   }

@@ -13,19 +13,28 @@ function checkBucketBytes(bytes: number): void {
  * ranks, as DDP does after backward: gradients flattened into buckets of about `bucketBytes`,
  * one all_reduce each. Every rank must pass the same parameters in the same order. A parameter
  * without a gradient on this rank (unused by its batch) takes part with zeros and is left with
- * the averaged gradient, so that every rank reduces the same buckets.
+ * the averaged gradient, so that every rank reduces the same buckets; with `withoutGradient:
+ * 'skip'` it is left out instead (and keeps no gradient, as in one process), which is right only
+ * when every rank's graph reaches the same parameters (the same model and loss on every rank).
  */
-export function averageGradients(group: ProcessGroup, source: Module | readonly T.Tensor[], opts: { bucketBytes?: number } = {}): void {
+export function averageGradients(
+  group: ProcessGroup,
+  source: Module | readonly T.Tensor[],
+  opts: { bucketBytes?: number; withoutGradient?: 'zeros' | 'skip' } = {},
+): void {
   const params = source instanceof Module ? source.parameters() : source;
   const bucketBytes = opts.bucketBytes ?? DEFAULT_BUCKET_BYTES;
   checkBucketBytes(bucketBytes);
   if (group.worldSize === 1) return;
   T.noGrad(() =>
     T.tidy(() => {
-      const grads = params.map((p) => {
+      const skip = opts.withoutGradient === 'skip';
+      const grads: T.Tensor[] = [];
+      for (const p of params) {
+        if (p.grad === null && skip) continue;
         if (p.grad === null) p.setGrad(T.zeros(p.shape, { dtype: p.dtype, device: p.device }));
-        return p.grad as T.Tensor;
-      });
+        grads.push(p.grad as T.Tensor);
+      }
       throughBuckets(grads, bucketBytes, (flat) => {
         group.allReduce([flat], 'sum');
         T.divInPlace(flat, group.worldSize);

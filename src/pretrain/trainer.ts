@@ -24,6 +24,8 @@ import { scheduledLr } from './schedule.js';
 import { BatchFeed } from './batch-feed.js';
 import { defaultCacheBytes } from '../data/image-cache.js';
 import { applyMemoryFormat, lossAt, runPrecision } from './precision.js';
+import { DataParallel } from './data-parallel.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
 
 export { checkPretrainOptions, type PretrainOptions } from './options.js';
 
@@ -63,6 +65,11 @@ export interface PretrainHooks {
   createMethod?: MethodFactory;
   /** Writes the checkpoint file (default: atomic streamed safetensors); tests simulate a crash half-way. */
   writeCheckpoint?: CheckpointWriter;
+  /**
+   * Runs as one rank of this group (data-parallel.ts): the batch is split across the ranks,
+   * gradients are averaged, rank 0 writes the files. Every rank passes the same options.
+   */
+  group?: ProcessGroup;
 }
 
 export interface PretrainResult {
@@ -116,6 +123,9 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
   const out = resolve(options.out);
   const paths = pretrainPaths(out);
   const resume = options.resume === true;
+  const dp = hooks.group !== undefined && hooks.group.worldSize > 1 ? new DataParallel(hooks.group) : null;
+  dp?.check(options.method, options.batchSize);
+  const writes = dp === null || dp.writes;
 
   // The cheap refusals first: the out folder's state decides whether there is anything to do.
   const saved = await readCheckpointMeta(paths.checkpoint);
@@ -126,7 +136,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
     throw new SpotdiffError('ERR_NOT_FOUND', `nothing to resume: ${out} has no ${CHECKPOINT_FILE} (a run writes it at the end of its first epoch); start without --resume`);
   }
 
-  await removeStaleTemps(out);
+  if (writes) await removeStaleTemps(out);
 
   const data = await readPretrainData(options.data);
   const supervised = options.method === 'supervised';
@@ -197,11 +207,15 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       if (meta.gradScaler != null && scaler.enabled) scaler.loadStateDict(meta.gradScaler);
       if (step !== startEpoch * stepsPerEpoch) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${paths.checkpoint}: ${step} steps after ${startEpoch} epochs, expected ${startEpoch * stepsPerEpoch}`);
     }
-    const log = resume ? await StepLog.resume(paths.log, step) : await StepLog.create(paths.log);
+    dp?.startFromRankZero(method.module);
+    const log = !writes ? null : resume ? await StepLog.resume(paths.log, step) : await StepLog.create(paths.log);
+    const trained = method.parameterGroups().flatMap((g) => g.params);
+    const share = dp?.loaderShard(data.samples.length, config.batchSize, config.seed);
 
     const totalSteps = config.epochs * stepsPerEpoch;
     const loader = new DataLoader(data.samples, {
-      batchSize: config.batchSize,
+      batchSize: share?.batchSize ?? config.batchSize,
+      ...(share !== undefined ? { shard: share.shard } : {}),
       // The augmentations work on [0, 1] images; the method normalises its views.
       preprocess: { resize: [config.size, config.size], normalize: null },
       shuffle: true,
@@ -210,7 +224,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       cacheBytes: options.cacheMb !== undefined ? options.cacheMb * 2 ** 20 : defaultCacheBytes(),
     });
     feed = new BatchFeed(loader, device, supervised ? data.classOf : null);
-    const progress = new Progress({ total: totalSteps - step, label: `${config.method} ${config.backbone}`, unit: 'step', enabled: options.quiet !== true && step < totalSteps });
+    const progress = new Progress({ total: totalSteps - step, label: `${config.method} ${config.backbone}`, unit: 'step', enabled: options.quiet !== true && step < totalSteps && writes });
     let lastEpochLoss: number | null = null;
     let epochsDone = startEpoch;
     let stepsThisCall = 0;
@@ -223,24 +237,28 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       for await (const { batch, images, labels } of feed.epoch(epoch)) {
         const lr = scheduledLr(config, step);
         optimizer.paramGroups.forEach((g, i) => (g.lr = fixed[i] ? config.lr : lr));
-        const rng = Random.derive(config.seed, 'pretrain', epoch, step);
+        const rng = dp?.stepRng(config.seed, epoch, step) ?? Random.derive(config.seed, 'pretrain', epoch, step);
         const m = method;
         const opt = optimizer;
-        const losses = T.tidy(() => {
+        const local = T.tidy(() => {
           opt.zeroGrad();
           const loss = lossAt(m, m.makeViews(images, labels, rng), precision);
           scaler.scale(loss.total).backward();
+          dp?.averageGradients(trained);
           scaler.step(opt);
           scaler.update();
           m.afterStep();
           return { total: loss.total.item(), base: loss.base, spd: loss.spd };
         });
+        // Every rank logs the global batch's mean loss and stops at the same step.
+        const agreed = dp?.agree(local, hooks.signal?.aborted === true);
+        const losses = agreed === undefined ? local : { total: agreed.total, base: agreed.base, spd: agreed.spd };
         step++;
         stepsThisCall++;
         const now = performance.now();
-        const record: StepRecord = { step, epoch, lr, ...losses, imagesPerSecond: (batch.samples.length * 1000) / Math.max(now - tick, 1e-3) };
+        const record: StepRecord = { step, epoch, lr, ...losses, imagesPerSecond: (batch.samples.length * (dp?.group.worldSize ?? 1) * 1000) / Math.max(now - tick, 1e-3) };
         tick = now;
-        await log.append(record);
+        await log?.append(record);
         if (!Number.isFinite(losses.total)) {
           throw new SpotdiffError('ERR_BAD_INPUT', `the loss is ${losses.total} at step ${step} (epoch ${epoch + 1}): training diverged; lower --lr (now ${config.lr}). The checkpoint of the last finished epoch is kept`);
         }
@@ -248,14 +266,14 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
         stepsInEpoch++;
         progress.tick(1, `epoch ${epoch + 1}/${config.epochs} loss ${losses.total.toFixed(4)} ${record.imagesPerSecond.toFixed(1)} img/s`);
         hooks.onProgress?.({ type: 'step', record, totalSteps });
-        if (hooks.signal?.aborted) {
+        if (agreed?.stop ?? hooks.signal?.aborted) {
           stopped = true;
           break;
         }
       }
       if (stopped) break;
       lastEpochLoss = lossSum / stepsInEpoch;
-      await saveCheckpoint(
+      if (writes) await saveCheckpoint(
         paths.checkpoint,
         method.module,
         optimizer,
@@ -264,12 +282,13 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       );
       epochsDone = epoch + 1;
       hooks.onProgress?.({ type: 'epoch', epoch, step, meanLoss: lastEpochLoss, checkpoint: paths.checkpoint });
-      if (hooks.signal?.aborted) stopped = true;
+      // Data-parallel ranks agree on stopping at the next step instead (they must stop together).
+      if (dp === null && hooks.signal?.aborted) stopped = true;
       tick = performance.now(); // the checkpoint's write is not the next step's time
     }
     progress.finish();
     const completed = step === totalSteps;
-    if (completed) {
+    if (completed && writes) {
       await exportBackbone(method.backbone, paths.backbone, config, { epochs: config.epochs, steps: step, spotdiffVersion: spotdiffVersion() });
     }
     return {

@@ -4,6 +4,9 @@ import * as T from '../../src/tensor/index.js';
 import { ProcessGroup, averageGradients, broadcastState } from '../../src/distributed/index.js';
 import { BatchNorm1d, Linear, Sequential } from '../../src/nn/index.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
+import { trainPretrain } from '../../src/pretrain/trainer.js';
+import { linearMethod } from '../pretrain/linear-method.js';
+import { tinyRunOptions } from '../pretrain/tiny-run.js';
 import { GLOBAL_BATCH, STEPS, batchRows, buildCase, parameterValues, trainStep } from './sgd-case.js';
 
 const rank = Number(process.env.RANK);
@@ -67,6 +70,19 @@ function broadcastModel(): void {
   print({ before, after: state() });
 }
 
+// A tiny pre-training run of ../pretrain/linear-method.ts as one rank (DATA, OUT, EPOCHS set by the test).
+async function pretrain(): Promise<void> {
+  const g = join();
+  const options = tinyRunOptions(process.env.DATA ?? '', process.env.OUT ?? '', {
+    epochs: Number(process.env.EPOCHS ?? 2),
+    resume: process.env.RESUME === '1',
+    ...(process.env.LR !== undefined ? { lr: Number(process.env.LR) } : {}),
+  });
+  const result = await trainPretrain(options, { createMethod: linearMethod, group: g });
+  g.destroy();
+  print({ steps: result.steps, completed: result.completed, lastEpochLoss: result.lastEpochLoss });
+}
+
 // Rank 1 leaves (exits, or sleeps without taking part); rank 0's all_reduce must fail in time.
 function peerGone(silent: boolean): void {
   const g = join();
@@ -90,6 +106,7 @@ const scenario = process.argv[2];
 if (scenario === 'collectives') collectives();
 else if (scenario === 'sgd') sgd();
 else if (scenario === 'broadcast-state') broadcastModel();
+else if (scenario === 'pretrain') await pretrain();
 else if (scenario === 'peer-exits') peerGone(false);
 else if (scenario === 'peer-silent') peerGone(true);
 else throw new Error(`unknown scenario ${scenario}`);

@@ -1,0 +1,74 @@
+import * as T from '../tensor/index.js';
+import { SpotdiffError } from '../util/errors.js';
+import { Random } from '../util/random.js';
+import { DistributedSampler } from '../distributed/sampler.js';
+import { averageGradients, broadcastState } from '../distributed/grad-average.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
+import type { Module } from '../nn/module.js';
+import type { PretrainMethodName } from './method.js';
+
+/**
+ * The trainer's side of data-parallel pre-training (one process per rank, as torch DDP): the
+ * global batch split evenly across ranks, each rank's share of an epoch from the one-process
+ * order, gradients averaged after backward, the step's losses and a stop request agreed by all.
+ * Every rank ends each step with the same weights; rank 0 writes the files.
+ */
+export class DataParallel {
+  constructor(readonly group: ProcessGroup) {}
+
+  get rank(): number {
+    return this.group.rank;
+  }
+
+  /** Only rank 0 writes the checkpoint, the log and the backbone. */
+  get writes(): boolean {
+    return this.group.rank === 0;
+  }
+
+  /**
+   * MoCo's queue and shuffled BatchNorm, and SimCLR's negatives, span the whole batch in one
+   * process; per rank they would silently be a different method. The global batch must split evenly.
+   */
+  check(method: PretrainMethodName, batchSize: number): void {
+    const w = this.group.worldSize;
+    if (method === 'moco' || method === 'simclr') {
+      throw new SpotdiffError('ERR_USAGE', `${method} cannot run data-parallel yet (its ${method === 'moco' ? 'queue and shuffled BatchNorm' : 'negatives'} would be per process); use simsiam or supervised, or one process`);
+    }
+    if (batchSize % w !== 0) throw new SpotdiffError('ERR_USAGE', `the batch size ${batchSize} does not split evenly across ${w} processes`);
+  }
+
+  /** This rank's loader settings: its per-rank batch and its share of each epoch's order. */
+  loaderShard(images: number, batchSize: number, seed: number): { batchSize: number; shard: DistributedSampler } {
+    const w = this.group.worldSize;
+    // dropLast: each rank's floor(n / w) samples make floor(n / batch) steps, as one process.
+    const shard = new DistributedSampler({ length: images, rank: this.group.rank, worldSize: w, seed, dropLast: true });
+    return { batchSize: batchSize / w, shard };
+  }
+
+  /** Augmentations: rank 0 draws the one-process stream, the others streams of their own. */
+  stepRng(seed: number, epoch: number, step: number): Random {
+    return this.group.rank === 0 ? Random.derive(seed, 'pretrain', epoch, step) : Random.derive(seed, 'pretrain', epoch, step, 'rank', this.group.rank);
+  }
+
+  /** Every rank starts from rank 0's weights and buffers. */
+  startFromRankZero(module: Module): void {
+    broadcastState(this.group, module, 0);
+  }
+
+  /** Between backward and the optimiser's step: the gradients' mean over the ranks. */
+  averageGradients(params: readonly T.Tensor[]): void {
+    // Every rank runs the same model and loss, so the same parameters have gradients.
+    averageGradients(this.group, params, { withoutGradient: 'skip' });
+  }
+
+  /** The step's losses averaged over ranks, and whether any rank was asked to stop. */
+  agree(losses: { total: number; base: number; spd: number }, stop: boolean): { total: number; base: number; spd: number; stop: boolean } {
+    return T.tidy(() => {
+      const v = T.tensor([losses.total, losses.base, losses.spd, stop ? 1 : 0], [4], { dtype: 'float64', device: 'cpu' });
+      this.group.allReduce([v]);
+      const [total, base, spd, stops] = Array.from(v.data() as Float64Array);
+      const w = this.group.worldSize;
+      return { total: total! / w, base: base! / w, spd: spd! / w, stop: stops! > 0 };
+    });
+  }
+}

@@ -1,0 +1,67 @@
+import '../helpers/one-thread.js';
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSafetensors } from '../../src/tensor/io/index.js';
+import { distributedBackends } from '../../src/distributed/index.js';
+import { CHECKPOINT_FILE, trainPretrain } from '../../src/pretrain/trainer.js';
+import { readStepLog, LOG_FILE } from '../../src/pretrain/log.js';
+import { BACKBONE_FILE } from '../../src/pretrain/export.js';
+import { tempDir } from '../helpers/tmp.js';
+import { writeTinyImages } from './tiny-images.js';
+import { tinyRunOptions } from './tiny-run.js';
+import { linearMethod } from './linear-method.js';
+import { runRanks } from '../distributed/ranks.js';
+
+const skip = distributedBackends().includes('gloo') ? false : 'this build of the addon has no Gloo backend';
+const dir = tempDir('spotdiff-dp-');
+let data = '';
+
+before(async () => {
+  data = await writeTinyImages(join(dir, 'data'));
+});
+
+async function float32s(path: string): Promise<Map<string, Float32Array>> {
+  const content = await readSafetensors(path);
+  const out = new Map<string, Float32Array>();
+  for (const [name, h] of content.tensors) {
+    if (h.dtype === 'float32') out.set(name, new Float32Array(h.data.slice().buffer));
+  }
+  return out;
+}
+
+/** The weights as initialised (same seed): one epoch at a negligible rate. */
+async function initialCheckpoint(): Promise<string> {
+  const r = await trainPretrain(tinyRunOptions(data, join(dir, 'init'), { lr: 1e-30, epochs: 1 }), { createMethod: linearMethod });
+  return r.checkpoint;
+}
+
+test('pre-training on 2 ranks equals one process on the same global batch: losses and weights (1e-5); rank 0 alone writes', { skip }, async () => {
+  // A large rate: the weights must move far more than the tolerance.
+  const one = await trainPretrain(tinyRunOptions(data, join(dir, 'one'), { lr: 0.5 }), { createMethod: linearMethod });
+  const outTwo = join(dir, 'two');
+  const ranks = await runRanks('pretrain', 2, { env: { DATA: data, OUT: outTwo, LR: '0.5' } });
+  for (const r of ranks) assert.equal(r.code, 0, `rank ${r.rank} failed: ${r.stderr}`);
+  for (const r of ranks) assert.deepEqual(r.result, { steps: one.steps, completed: true, lastEpochLoss: (r.result as { lastEpochLoss: number }).lastEpochLoss });
+
+  const [logOne, logTwo] = [await readStepLog(one.log), await readStepLog(join(outTwo, LOG_FILE))];
+  assert.equal(logTwo.length, logOne.length);
+  logOne.forEach((a, i) => {
+    const b = logTwo[i]!;
+    assert.deepEqual([b.step, b.epoch, b.lr], [a.step, a.epoch, a.lr]);
+    assert.ok(Math.abs(a.total - b.total) <= 1e-5, `step ${a.step}: loss ${a.total} vs ${b.total}`);
+  });
+  assert.ok(logOne[0]!.total !== logOne.at(-1)!.total, 'the loss must change over the run');
+
+  const [wOne, wTwo] = [await float32s(one.checkpoint), await float32s(join(outTwo, CHECKPOINT_FILE))];
+  const start = await float32s(await initialCheckpoint());
+  const moved = Math.max(...wOne.get('module.head.weight')!.map((v, i) => Math.abs(v - start.get('module.head.weight')![i]!)));
+  assert.ok(moved > 1e-2, `the head moved only ${moved}`);
+  for (const name of ['module.head.weight', 'module.head.bias', 'module.backbone.conv1.weight']) {
+    const [a, b] = [wOne.get(name)!, wTwo.get(name)!];
+    assert.ok(a !== undefined && b !== undefined, name);
+    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= 1e-5, `${name}[${i}]: ${v} vs ${b[i]}`));
+  }
+  assert.ok(existsSync(join(outTwo, BACKBONE_FILE)));
+});
