@@ -28,10 +28,22 @@ function convBnRelu(g: GraphBuilder, x: string, seq: Module, path: string): stri
   return g.op('Relu', [convBn(g, x, seq.layers[0]!, seq.layers[1]!, `${path}.0`)]);
 }
 
-/** Nearest upsampling as torch's legacy 'nearest' (source index ⌊dst · in/out⌋). */
-function upsampleNearest(g: GraphBuilder, x: string, size: readonly [number, number]): string {
-  const shape = g.op('Concat', [g.op('Slice', [g.op('Shape', [x]), g.intList([0]), g.intList([2])]), g.intList([size[0], size[1]])], { axis: 0 });
-  return g.op('Resize', [x, '', '', shape], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+/**
+ * torch's legacy 'nearest' source index for each output index: ⌊dst · (in/out)⌋ in float32
+ * (upsample nearest's nearest_idx; exact halving for a doubled size), capped at in − 1.
+ */
+export function nearestIndices(inSize: number, outSize: number): number[] {
+  if (outSize === 2 * inSize) return Array.from({ length: outSize }, (_, i) => i >> 1);
+  const scale = Math.fround(inSize / outSize);
+  return Array.from({ length: outSize }, (_, i) => Math.min(Math.floor(Math.fround(i * scale)), inSize - 1));
+}
+
+/** Nearest upsampling of [B, C, h, w] to `size` by Gather with torch's indices (sizes are fixed at export). */
+function upsampleNearest(g: GraphBuilder, x: string, from: readonly [number, number], size: readonly [number, number]): string {
+  let out = x;
+  if (from[0] !== size[0]) out = g.op('Gather', [out, g.ints('nearest_rows', nearestIndices(from[0], size[0]))], { axis: 2 });
+  if (from[1] !== size[1]) out = g.op('Gather', [out, g.ints('nearest_cols', nearestIndices(from[1], size[1]))], { axis: 3 });
+  return out;
 }
 
 /** Output size of the stem and of each stage: each stride-2 step rounds up. */
@@ -63,12 +75,15 @@ function unetMaps(g: GraphBuilder, network: Module, images: string, size: readon
   checkChildren(network.decoder, 'network.decoder', ['blocks']);
   const skips = [maps[3], maps[2], maps[1], maps[0], null];
   let x = maps[4]!.value;
+  let at = maps[4]!.size;
   blocks.layers.forEach((block, i) => {
     const path = `network.decoder.blocks.${i}`;
     if (!(block instanceof UNetDecoderBlock)) throw unsupported(path, block);
     checkChildren(block, path, ['conv1', 'conv2']);
     const skip = skips[i] ?? null;
-    let up = upsampleNearest(g, x, skip === null ? size : skip.size);
+    const to: [number, number] = skip === null ? [size[0], size[1]] : skip.size;
+    let up = upsampleNearest(g, x, at, to);
+    at = to;
     if (skip !== null) up = g.op('Concat', [up, skip.value], { axis: 1 });
     x = convBnRelu(g, convBnRelu(g, up, block.conv1, `${path}.conv1`), block.conv2, `${path}.conv2`);
   });

@@ -43,14 +43,14 @@ async function fixtureOn(dir: string, split: string, counts: string[], fits: Rea
   return { data, images, models };
 }
 
-/** The images as one [N, 3, 64, 64] batch: in [0, 1] (the ONNX graph's input) and ImageNet-normalised (the detector's). */
-export async function batches(images: readonly string[]): Promise<{ raw: Float32Array; normalized: Float32Array }> {
-  const plane = 3 * 64 * 64;
+/** The images as one [N, 3, size, size] batch: in [0, 1] (the ONNX graph's input) and ImageNet-normalised (the detector's). */
+export async function batches(images: readonly string[], size = 64): Promise<{ raw: Float32Array; normalized: Float32Array }> {
+  const plane = 3 * size * size;
   const raw = new Float32Array(images.length * plane);
   const normalized = new Float32Array(images.length * plane);
   for (const [i, f] of images.entries()) {
-    raw.set((await loadImage(f, { resize: [64, 64], normalize: null })).data, i * plane);
-    normalized.set((await loadImage(f, { resize: [64, 64] })).data, i * plane);
+    raw.set((await loadImage(f, { resize: [size, size], normalize: null })).data, i * plane);
+    normalized.set((await loadImage(f, { resize: [size, size] })).data, i * plane);
   }
   return { raw, normalized };
 }

@@ -18,17 +18,20 @@ before(async () => {
     classifier: ['classifier', ...short],
     'segmenter-max': ['segmenter', ...short],
     'segmenter-topk': ['segmenter', ...short, '--image-score', 'top-k-mean', '--top-k', '50'],
+    // 65 px: the stem is 33, the deepest map 3, so the decoder's nearest upsampling is not ×2.
+    'segmenter-65px': ['segmenter', ...short, '--size', '65'],
   });
 });
 
-for (const name of ['classifier', 'segmenter-max', 'segmenter-topk']) {
+for (const name of ['classifier', 'segmenter-max', 'segmenter-topk', 'segmenter-65px']) {
   test(`${name}: the exported graph scores as the libtorch detector (image scores and maps within 1e-4)`, async () => {
     const images = fx.images.slice(0, 6);
-    const input = await batches(images);
     const model = await loadModelFolder(fx.models[name]!);
     try {
+      const size = model.manifest.detector.input.imageSize[0];
+      const input = await batches(images, size);
       const want = T.tidy(() => {
-        const s = model.detector.score(T.tensor(input.normalized, [images.length, 3, 64, 64]));
+        const s = model.detector.score(T.tensor(input.normalized, [images.length, 3, size, size]));
         return { imageScores: s.imageScores.toFloat32(), maps: s.maps.toFloat32() };
       });
       const scorer = await openOnnxScorer(exportOnnx(model).bytes, { threads: 1 });
