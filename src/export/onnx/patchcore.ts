@@ -61,9 +61,9 @@ function embedding(g: GraphBuilder, parts: PatchcoreParts): { value: string; dim
   return { value: g.op('Transpose', [pooled], { perm: [0, 2, 1] }, 'embedding'), dim, grid: [first.h, first.w] };
 }
 
-/** ‖m‖² − 2·q·m for every row of q [N, D] against the bank: the same order as ‖q − m‖². */
-function bankScores(g: GraphBuilder, q: string, bankT: string, norms: string): string {
-  return g.op('Add', [g.op('Mul', [g.op('MatMul', [q, bankT]), g.scalar(-2)]), norms]);
+/** ‖m‖² − 2·q·m for every row of q [N, D] against the bank [M, D]: one Gemm, as libtorch's addmm(norms, q, bankᵀ, 1, −2). */
+function bankScores(g: GraphBuilder, q: string, bank: string, norms: string): string {
+  return g.op('Gemm', [q, bank, norms], { alpha: { float: -2 }, beta: { float: 1 }, transB: 1 });
 }
 
 /** Squared distance between rows, exactly as ‖a − b‖² summed over `axis`. */
@@ -83,22 +83,16 @@ export function patchcoreScores(g: GraphBuilder, parts: PatchcoreParts): { patch
   const { value: emb, dim, grid } = embedding(g, parts);
   const m = parts.memory.length / dim;
   if (!Number.isInteger(m) || m < 1) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `PatchCore export: a memory bank of ${parts.memory.length} values is not [M, ${dim}]`);
-  const bankT = new Float32Array(parts.memory.length);
   const normsHost = new Float32Array(m);
   for (let r = 0; r < m; r++) {
     let s = 0;
-    for (let k = 0; k < dim; k++) {
-      const v = parts.memory[r * dim + k] as number;
-      bankT[k * m + r] = v;
-      s += Math.fround(v * v);
-    }
+    for (let k = 0; k < dim; k++) s += Math.fround((parts.memory[r * dim + k] as number) ** 2);
     normsHost[r] = s;
   }
   const bank = g.floats('memory_bank', parts.memory, [m, dim]);
-  const bankTv = g.floats('memory_bank_t', bankT, [dim, m]);
   const norms = g.floats('memory_norms', normsHost, [m]);
   const q = g.op('Reshape', [emb, g.intList([-1, dim])], {}, 'queries');
-  const nearest = g.op('ArgMin', [bankScores(g, q, bankTv, norms)], { axis: 1, keepdims: 0 }, 'nearest');
+  const nearest = g.op('ArgMin', [bankScores(g, q, bank, norms)], { axis: 1, keepdims: 0 }, 'nearest');
   const squared = squaredDistance(g, q, g.op('Gather', [bank, nearest], { axis: 0 }), 1);
   const patch = cfg.distance === 'euclidean' ? g.op('Sqrt', [squared]) : squared;
   const L = grid[0] * grid[1];
@@ -107,7 +101,7 @@ export function patchcoreScores(g: GraphBuilder, parts: PatchcoreParts): { patch
   const imageScores =
     cfg.imageScore.rule === 'max' || cfg.imageScore.neighbours === 1
       ? g.op('ReduceMax', [perImage], { axes: [1], keepdims: 0 }, 'image_score')
-      : reweighted(g, { perImage, emb, nearest, bank, bankT: bankTv, norms, dim, L, k, euclidean: cfg.distance === 'euclidean' });
+      : reweighted(g, { perImage, emb, nearest, bank, norms, dim, L, k, euclidean: cfg.distance === 'euclidean' });
   return { patchScores: g.op('Reshape', [perImage, g.intList([-1, grid[0], grid[1]])], {}, 'patch_scores'), imageScores };
 }
 
@@ -116,7 +110,6 @@ interface ReweightInputs {
   emb: string;
   nearest: string;
   bank: string;
-  bankT: string;
   norms: string;
   dim: number;
   L: number;
@@ -133,7 +126,7 @@ function reweighted(g: GraphBuilder, r: ReweightInputs): string {
   const nnRows = g.op('Reshape', [r.nearest, g.intList([-1, r.L])]);
   const mIndex = g.op('Squeeze', [g.op('GatherElements', [nnRows, worst], { axis: 1 }), g.intList([1])]); // [B]
   const mStar = g.op('Gather', [r.bank, mIndex], { axis: 0 }); // [B, D]
-  const [, support] = g.opN('TopK', [bankScores(g, mStar, r.bankT, r.norms), g.intList([r.k])], 2, { axis: 1, largest: 0, sorted: 1 }, 'support') as [string, string];
+  const [, support] = g.opN('TopK', [bankScores(g, mStar, r.bank, r.norms), g.intList([r.k])], 2, { axis: 1, largest: 0, sorted: 1 }, 'support') as [string, string];
   const supportFeatures = g.op('Gather', [r.bank, support], { axis: 0 }); // [B, k, D]
   const squared = squaredDistance(g, supportFeatures, testFeature, 2); // [B, k]
   const dist = r.euclidean ? g.op('Sqrt', [squared]) : squared;
