@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { generateSynthDataset } from '../../src/data/synth/generate.js';
 import { prepareVisa } from '../../src/data/visa/prepare.js';
 import { fitModel } from '../../src/detect/run/fit.js';
@@ -58,12 +59,14 @@ async function startServe(model: string): Promise<{ url: string; child: ChildPro
     child = c;
     address = new Promise((resolve, reject) => {
       let out = '';
+      let err = '';
+      c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
       c.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
         if (m) resolve(m[1]!);
       });
-      c.on('close', () => reject(new Error(`serve exited before listening: ${out}`)));
+      c.on('close', (code) => reject(new Error(`serve exited (${code}) before listening: ${out}${err}`)));
     });
   });
   return { url: await address, child, done };
@@ -181,6 +184,7 @@ test('the inspection page scores in headless Chromium as predict does, served an
     await waitState(tab, ['ready', 'error']);
     // spotdiff serve's headers make the page cross-origin isolated, so ONNX Runtime may use threads.
     assert.equal(await tab.evaluate('globalThis.crossOriginIsolated'), true);
+    assert.match((await tab.textContent('#model-name'))!, /^\/v1\/model\.onnx: padim on resnet18, object "pills", input 64×64 \(images of 96×96\)/);
     const served: number[] = [];
     for (const [i, image] of images.entries()) {
       const seen = await scoreOnPage(tab, image);
@@ -202,6 +206,7 @@ test('the inspection page scores in headless Chromium as predict does, served an
     await tab.close();
 
     await fromDisk(context, onnxPath, images, served);
+    await fromDiskWithoutRuntime(context, onnxPath, dir);
   } finally {
     await context.close();
     await scorer?.close();
@@ -222,7 +227,26 @@ async function fromDisk(context: BrowserContext, onnxPath: string, images: strin
     const seen = await scoreOnPage(tab, image);
     assert.ok(relDiff(seen.score, served[i]!) <= RUNTIME_TOL, `from disk ${seen.score} vs served ${served[i]}`);
   }
+  // An image of another size is refused, as predict refuses it, not resized into a score.
+  const odd = join(dirname(onnxPath), 'odd.png');
+  await sharp({ create: { width: 70, height: 64, channels: 3, background: '#000' } }).png().toFile(odd);
+  await tab.setInputFiles('#image-file', odd);
+  await tab.waitForFunction(`document.getElementById('status').dataset.state === 'error'`, undefined, { timeout: 20_000 });
+  assert.equal(await tab.textContent('#status'), `the image is 70×64; this model takes ${SIZE.image}×${SIZE.image} images, as it was fitted on`);
   assert.deepEqual(watched.requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:') && !u.startsWith('blob:')), []);
   assert.deepEqual(watched.errors, []);
+  await tab.close();
+}
+
+/** A page copied from disk without ort-wasm-embedded.js says what is wrong and what to do. */
+async function fromDiskWithoutRuntime(context: BrowserContext, onnxPath: string, dir: string): Promise<void> {
+  const copy = join(dir, 'page-copy');
+  mkdirSync(copy);
+  for (const f of readdirSync(PAGE_DIR)) if (f.endsWith('.js') && f !== 'ort-wasm-embedded.js' || f === 'index.html') copyFileSync(join(PAGE_DIR, f), join(copy, f));
+  const tab = await context.newPage();
+  await tab.goto(pathToFileURL(join(copy, 'index.html')).href);
+  await tab.setInputFiles('#model-file', onnxPath);
+  await tab.waitForFunction(`document.getElementById('status').dataset.state === 'error'`, undefined, { timeout: 20_000 });
+  assert.match((await tab.textContent('#status'))!, /Opened from disk, this browser does not let the page load ONNX Runtime's WebAssembly files.*Open the page from spotdiff serve/);
   await tab.close();
 }
