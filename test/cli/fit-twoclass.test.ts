@@ -1,7 +1,7 @@
 import '../helpers/one-thread.js';
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { runCli } from './run-cli.js';
@@ -44,6 +44,13 @@ test('classifier: fit → eval gives image metrics and no pixel metrics; predict
   assert.equal(results.length, 2);
   assert.ok(results.every((r) => r.score >= 0 && r.score <= 1 && r.overlay === null && r.mask === null));
   assert.ok(!existsSync(out) || readdirSync(out).length === 0, 'predict wrote files for a classifier');
+  // A model.json whose detector config was edited is refused on load.
+  const tampered = join(dir, 'cls-tampered');
+  cpSync(model, tampered, { recursive: true });
+  writeFileSync(join(tampered, 'model.json'), JSON.stringify({ ...manifest, detector: { ...manifest.detector, network: 'unet' } }));
+  const t = await runCli(['eval', '--model', tampered, '--data', data]);
+  assert.equal(t.code, 1);
+  assert.match(t.stderr, /the classifier model config names network "unet"/);
 });
 
 test('segmenter vs PatchCore from the same random-init resnet18 (--seed 0): the segmenter localises better (pixel AU-PR), as the paper reports', async () => {

@@ -49,6 +49,10 @@ export function checkTwoClassDetectorConfig(cfg: TwoClassDetectorConfig, rule: T
   if (cfg.version !== rule.version) {
     throw new SpotdiffError('ERR_VERSION', `${rule.name} model version ${JSON.stringify(cfg.version)} is not supported by this spotdiff (it reads version ${rule.version}); fit the model again`);
   }
+  // fewShot alone may be null (high-shot).
+  for (const k of ['input', 'train', 'fewShot', 'summary'] as const) {
+    if (typeof cfg[k] !== 'object' || (cfg[k] === null && k !== 'fewShot')) throw bad(rule, `has no "${k}" record`);
+  }
   try {
     checkInputConfig(cfg.input);
     checkArch(cfg.input.backbone);
@@ -62,9 +66,9 @@ export function checkTwoClassDetectorConfig(cfg: TwoClassDetectorConfig, rule: T
   const [h, w] = cfg.input.imageSize;
   if (cfg.train.imageSize[0] !== h || cfg.train.imageSize[1] !== w) throw bad(rule, `trained at ${JSON.stringify(cfg.train.imageSize)} but takes input ${JSON.stringify(cfg.input.imageSize)}`);
   const f = cfg.fewShot;
-  if ((cfg.train.protocol === 'few-shot') !== (f !== null && typeof f === 'object')) throw bad(rule, `has protocol ${cfg.train.protocol} with fewShot ${JSON.stringify(f)}`);
+  if ((cfg.train.protocol === 'few-shot') !== (f !== null)) throw bad(rule, `has protocol ${cfg.train.protocol} with fewShot ${JSON.stringify(f)}`);
   if (f !== null && !(isInt(f.shots, 1) && isInt(f.run, 0) && isInt(f.seed, 0))) throw bad(rule, `has an invalid few-shot draw ${JSON.stringify(f)}`);
   const s = cfg.summary;
-  const lossOk = s?.lastLoss === null || (typeof s?.lastLoss === 'number' && Number.isFinite(s.lastLoss));
-  if (!(isInt(s?.images, 2) && isInt(s.anomalies, 1) && s.anomalies < s.images && isInt(s.steps, 1) && lossOk)) throw bad(rule, `has an invalid training summary ${JSON.stringify(s)}`);
+  const lossOk = s.lastLoss === null || (typeof s.lastLoss === 'number' && Number.isFinite(s.lastLoss));
+  if (!(isInt(s.images, 2) && isInt(s.anomalies, 1) && s.anomalies < s.images && isInt(s.steps, 1) && lossOk)) throw bad(rule, `has an invalid training summary ${JSON.stringify(s)}`);
 }

@@ -86,6 +86,9 @@ test('classifier: a tampered config is refused on load (ERR_BAD_CHECKPOINT), ano
     [(c) => ((c as { network: string }).network = 'unet'), /names network "unet"/],
     [(c) => (c.fewShot = null), /protocol few-shot with fewShot null/],
     [(c) => (c.summary.steps = 0), /training summary/],
+    [(c) => delete (c as Partial<ClassifierConfig>).fewShot, /has no "fewShot" record/],
+    [(c) => delete (c as Partial<ClassifierConfig>).input, /has no "input" record/],
+    [(c) => (c.summary = null as unknown as ClassifierConfig['summary']), /has no "summary" record/],
     [(c) => (c.train.imageSize = [64, 64]), /trained at \[64,64\]/],
     [(c) => ((c.train as { task: string }).task = 'segmenter'), /trained a "segmenter"|sigmoid-focal|trains with/],
   ];
