@@ -98,3 +98,35 @@ test('benchmark (2cls): a work folder holding a checkpoint is refused without --
   assert.match(foreign.stderr, /refusing to use \S*run-0\.work as a work folder: it holds files the trainer does not write \(notes\.txt\)/);
   assert.ok(existsSync(join(work, 'checkpoint.safetensors')) && existsSync(join(work, 'notes.txt')), 'nothing was removed');
 });
+
+test('benchmark --resume (2cls-5shot): a fit interrupted after its checkpoint continues from it and saves the uninterrupted fit\'s weights', async () => {
+  const dir = await prepared('2cls_fewshot', 30, 30);
+  const split = join(dir, 'prep', '2cls_fewshot');
+  // The classifier of run 0 as the benchmark fits it, by spotdiff fit, keeping its work folder (checkpoint of the last step).
+  const work = join(dir, 'work');
+  const fit = await runCli(['fit', '--method', 'classifier', '--data', split, '--object', 'pills', '--backbone', 'resnet18', '--size', '64', '--protocol', 'few-shot', '--shots', '5', '--run', '0', '--iterations', '2', '--seed', '0', '--work', work, '--out', join(dir, 'whole'), '--quiet']);
+  assert.equal(fit.code, 0, fit.stderr);
+  // The benchmark crashed after that checkpoint, before saving the model: only the work folder is there.
+  const models = join(dir, 'models');
+  const out = join(models, '2cls-5shot', 'r', 'pills', 'classifier', 'run-0');
+  mkdirSync(`${out}.work`, { recursive: true });
+  for (const f of ['checkpoint.safetensors', 'log.jsonl']) writeFileSync(join(`${out}.work`, f), readFileSync(join(work, f)));
+  const resumed = await runCli(['benchmark', '--protocol', '2cls-5shot', '--data', join(dir, 'prep'), '--weights', 'random', '--names', 'r', '--objects', 'pills', '--runs', '1', '--iterations', '2', '--size', '64', '--models', models, '--resume']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /benchmark \[1\/2\]: r pills classifier \(continuing from the checkpoint of step 2\)/);
+  assert.ok(readFileSync(join(out, 'weights.safetensors')).equals(readFileSync(join(dir, 'whole', 'weights.safetensors'))), 'the resumed fit saved the uninterrupted fit\'s network');
+  assert.ok(!existsSync(`${out}.work`), 'the work folder goes once the model is saved');
+  assert.equal(readFileSync(join(models, '2cls-5shot', 'results.jsonl'), 'utf8').trim().split('\n').length, 2);
+  // The checkpoint is the trainer's to continue: one of another request (another lr) is refused, naming it.
+  const otherWork = join(dir, 'work-lr');
+  const otherFit = await runCli(['fit', '--method', 'classifier', '--data', split, '--object', 'pills', '--backbone', 'resnet18', '--size', '64', '--protocol', 'few-shot', '--shots', '5', '--run', '0', '--iterations', '2', '--lr', '0.001', '--work', otherWork, '--out', join(dir, 'whole-lr'), '--quiet']);
+  assert.equal(otherFit.code, 0, otherFit.stderr);
+  const models2 = join(dir, 'models2');
+  const out2 = join(models2, '2cls-5shot', 'r', 'pills', 'classifier', 'run-0');
+  mkdirSync(`${out2}.work`, { recursive: true });
+  writeFileSync(join(`${out2}.work`, 'checkpoint.safetensors'), readFileSync(join(otherWork, 'checkpoint.safetensors')));
+  const refused = await runCli(['benchmark', '--protocol', '2cls-5shot', '--data', join(dir, 'prep'), '--weights', 'random', '--names', 'r', '--objects', 'pills', '--runs', '1', '--iterations', '2', '--size', '64', '--models', models2, '--resume', '--quiet']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /cannot resume from \S*run-0\.work\/checkpoint\.safetensors: it was written by another training run \([^)]*lr/);
+  assert.ok(existsSync(join(`${out2}.work`, 'checkpoint.safetensors')) && !existsSync(out2), 'nothing fitted over it, nothing removed');
+});
