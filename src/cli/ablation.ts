@@ -8,7 +8,7 @@ import { methodChoices, methodFlag, methodList } from './method-flag.js';
 const usage = `usage: spotdiff ablation --method simsiam|moco|simclr|supervised --data DIR [--data DIR2 ...]
                          [--backbone resnet18|resnet50|wide_resnet50_2] --epochs N --batch-size B
                          [--size 224] [--seed S] [--eta 0.1] [--init WEIGHTS]
-                         --eval-data PREPARED_ROOT [--objects a,b] [--detector ${methodChoices()}]
+                         --eval-data PREPARED_ROOT [--objects a,b] [--detector ${methodChoices('one-class')}]
                          --out DIR [--keep-models] [--device cpu|cuda|auto] [--json] [--quiet]
 
 The paper's SPD ablation: pre-trains the backbone twice with the same method, from the same
@@ -26,8 +26,8 @@ for "w/o SPD" and "w/ SPD", the gap to w/o SPD in brackets, e.g. 72.4 (+3.1).
   --eval-data DIR     a prepared dataset (spotdiff prepare): train normals fit the detector,
                       the test split is scored
   --objects a,b       evaluate only these objects (default: all of --eval-data)
-  --detector D        the detector method (default padim), of:
-${methodList('                        ')}
+  --detector D        the 1-class detector fitted on each backbone (default padim), of:
+${methodList('                        ', 'one-class')}
   --keep-models       keep each fitted model folder (default: removed once its metrics are saved)
 
 Writes in DIR:
@@ -65,7 +65,7 @@ export const command: Command = {
     const method = requireFlag(values.method, 'method');
     if (!(PRETRAIN_METHODS as readonly string[]).includes(method)) throw new SpotdiffError('ERR_USAGE', `--method must be one of ${PRETRAIN_METHODS.join(', ')}, got "${method}"`);
     const detector = values.detector ?? 'padim';
-    methodFlag(detector, 'detector');
+    methodFlag(detector, 'detector', 'one-class');
     const quiet = values.quiet === true || values.json === true;
     const options: AblationOptions = {
       method: method as PretrainMethodName,

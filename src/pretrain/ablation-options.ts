@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { methodNames } from '../detect/registry.js';
+import { methodInfos } from '../detect/registry.js';
 import { SpotdiffError } from '../util/errors.js';
 import type { PretrainMethodName } from './method.js';
 import { checkPretrainOptions, type PretrainOptions } from './options.js';
@@ -76,7 +76,9 @@ export function planAblation(o: AblationOptions): AblationPlan {
   const eta = o.eta ?? 0.1;
   if (!(eta > 0 && Number.isFinite(eta))) throw usage(`--eta must be a number > 0 (the "w/ SPD" run's SPD weight; the "w/o SPD" run has η = 0), got ${o.eta}`);
   const detector = o.detector ?? 'padim';
-  if (!methodNames().includes(detector)) throw usage(`--detector must be one of ${methodNames().join(', ')}, got "${detector}"`);
+  // The study fits on the normal images of a 1cls split, as the paper's Table 2 does.
+  const oneClass = methodInfos().filter((m) => m.kind === 'one-class').map((m) => m.name);
+  if (!oneClass.includes(detector)) throw usage(`--detector must be a 1-class detector, one of ${oneClass.join(', ')}, got "${detector}"`);
   if (o.out === '') throw usage('--out is required');
   if (o.evalData === '') throw usage('--eval-data is required');
   if (o.objects !== undefined && o.objects.length === 0) throw usage('--objects names no object');

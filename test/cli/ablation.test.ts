@@ -24,6 +24,7 @@ test('spotdiff --help lists ablation; usage errors exit 2 before any work', asyn
     [['ablation', ...ok, '--method', 'byol'], /--method must be one of/],
     [['ablation', ...ok, '--eta', '0'], /--eta must be a number > 0/],
     [['ablation', ...ok, '--detector', 'knn'], /--detector must be/],
+    [['ablation', ...ok, '--detector', 'classifier'], /--detector must be padim or patchcore/],
     [['ablation', ...ok, '--backbone', 'vgg16'], /unknown backbone/],
     [['ablation', ...ok.filter((a, i) => a !== '--eval-data' && ok[i - 1] !== '--eval-data')], /--eval-data is required/],
   ];

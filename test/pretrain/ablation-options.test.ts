@@ -22,11 +22,12 @@ test('planAblation: two runs with the same seed, size and data, η 0 and η, in 
   assert.equal(armFolder(0.1), 'spd-eta0.1');
 });
 
-test('planAblation refuses η ≤ 0, an unknown detector, empty objects and bad pre-training options, as usage errors', () => {
+test('planAblation refuses η ≤ 0, an unknown or 2-class detector, empty objects and bad pre-training options, as usage errors', () => {
   const usage = (re: RegExp) => (e: unknown) => isSpotdiffError(e, 'ERR_USAGE') && re.test(e.message);
   assert.throws(() => planAblation({ ...base, eta: 0 }), usage(/--eta/));
   assert.throws(() => planAblation({ ...base, eta: Number.NaN }), usage(/--eta/));
   assert.throws(() => planAblation({ ...base, detector: 'knn' as 'padim' }), usage(/--detector/));
+  assert.throws(() => planAblation({ ...base, detector: 'segmenter' }), usage(/--detector must be a 1-class detector, one of padim, patchcore/));
   assert.throws(() => planAblation({ ...base, objects: [] }), usage(/--objects/));
   assert.throws(() => planAblation({ ...base, backbone: 'vgg16' }), usage(/backbone/));
   assert.throws(() => planAblation({ ...base, batchSize: 1 }), usage(/batch size/));
