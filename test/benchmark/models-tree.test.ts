@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
-import { benchmarkModelPath, checkModelsTree } from '../../src/benchmark/models-tree.js';
+import { benchmarkModelPath, benchmarkResultsPath, checkModelsTree } from '../../src/benchmark/models-tree.js';
 
 const leaves = (root: string): string[] => ['pills', 'tealight'].map((object) => benchmarkModelPath(root, { protocol: '2cls-5shot', row: 'r', object, method: 'segmenter', run: 0 }));
 
@@ -28,4 +28,23 @@ test('checkModelsTree: a file on the way or beside the model folders, or a forei
   const root = tempDir();
   mkdirSync(join(leaves(root)[1]!, 'photos'), { recursive: true });
   await assert.rejects(checkModelsTree(root, leaves(root)), (e) => isSpotdiffError(e, 'ERR_USAGE') && /run-0/.test(e.message));
+});
+
+test('checkModelsTree: the results record and each model\'s work folder are the benchmark\'s own; a checkpoint needs resume; anything else there is refused', async () => {
+  const root = tempDir();
+  const [leaf] = leaves(root) as [string];
+  const work = `${leaf}.work`;
+  const extras = { files: [benchmarkResultsPath(root, '2cls-5shot')], workFolders: [work] };
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, 'log.jsonl'), '');
+  writeFileSync(extras.files[0]!, '');
+  writeFileSync(join(root, '2cls-5shot', '.results.jsonl.tmp-12-0123abcd'), '');
+  await checkModelsTree(root, leaves(root), extras);
+  await assert.rejects(checkModelsTree(root, leaves(root)), (e) => isSpotdiffError(e, 'ERR_USAGE') && /results\.jsonl/.test(e.message), 'unknown without extras');
+  writeFileSync(join(work, 'checkpoint.safetensors'), '');
+  await assert.rejects(checkModelsTree(root, leaves(root), extras), (e) => isSpotdiffError(e, 'ERR_USAGE') && /checkpoint of an interrupted fit/.test(e.message));
+  await checkModelsTree(root, leaves(root), { ...extras, resume: true });
+  mkdirSync(join(dirname(leaf), 'other.work'));
+  writeFileSync(join(dirname(leaf), 'other.work', 'log.jsonl'), '');
+  await assert.rejects(checkModelsTree(root, leaves(root), { ...extras, resume: true }), (e) => isSpotdiffError(e, 'ERR_USAGE') && /other\.work/.test(e.message), 'a work folder of no planned model');
 });
