@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import type { Scores } from '../../detect/common/features.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { fromMetadataProps, type OnnxModelInfo } from './metadata.js';
@@ -27,6 +27,20 @@ export interface OnnxScorerOptions {
   threads?: number;
 }
 
+let ortModule: Promise<typeof Ort> | null = null;
+
+/**
+ * onnxruntime-node, loaded on first use. Its Linux build records a device id and usage events
+ * under ~/.cache/Microsoft/DeveloperTools and uploads them (1DS telemetry) unless
+ * ORT_DISABLE_TELEMETRY is set: an inspection line's scorer should not phone home, so it is
+ * set before the library loads, unless the user set it already.
+ */
+function loadOrt(): Promise<typeof Ort> {
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+  ortModule ??= import('onnxruntime-node');
+  return ortModule;
+}
+
 function metadataOf(bytes: Uint8Array, source: string): OnnxModelInfo {
   let model: Record<string, unknown>;
   try {
@@ -49,9 +63,10 @@ export async function openOnnxScorer(model: string | Uint8Array, opts: OnnxScore
     throw new SpotdiffError(code === 'ENOENT' ? 'ERR_NOT_FOUND' : 'ERR_IO', `cannot read ${source}: ${(e as Error).message}`, { cause: e });
   }
   const info = metadataOf(bytes, source);
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
+  const ort = await loadOrt();
+  const options: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
-  let session: ort.InferenceSession;
+  let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, options);
   } catch (e) {

@@ -22,11 +22,11 @@ interface Predicted {
 }
 
 /** Runs the CLI with a hook that reports, at exit, whether libtorch was ever mapped into the process. */
-function runCliWatchingLibs(args: string[]): Promise<CliResult> {
+function runCliWatchingLibs(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   const hook = join(dir, 'maps-hook.mjs');
   writeFileSync(hook, `import { readFileSync } from 'node:fs';\nprocess.on('exit', () => process.stderr.write('\\nLIBTORCH ' + /libtorch/.test(readFileSync('/proc/self/maps', 'utf8')) + '\\n'));\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', hook, cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', hook, cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -83,4 +83,27 @@ test('predict --engine onnx gives predict\'s scores, verdicts and masks, and nev
   const badFlag = await runCli(['predict', '--engine', 'onnx', '--device', 'cpu', '--model', onnx, fx.images[0]!, '--out', join(dir, 'x')]);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--device and --tile are for --engine libtorch/);
+});
+
+test('the ONNX engine keeps ONNX Runtime\'s telemetry off: no device id or event store under the home folder', async (t) => {
+  const onnx = join(dir, 'telemetry.onnx');
+  assert.equal((await runCli(['export', '--model', fx.models.patchcore!, '--out', onnx])).code, 0);
+  const env = (home: string): NodeJS.ProcessEnv => {
+    const e: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache') };
+    delete e['ORT_DISABLE_TELEMETRY'];
+    return e;
+  };
+  const store = (home: string): string => join(home, '.cache', 'Microsoft');
+  // Control: onnxruntime-node on its own writes its store (else this build has no telemetry to keep off).
+  const bare = join(dir, 'home-bare');
+  const code = `require('onnxruntime-node').InferenceSession.create(require('fs').readFileSync(${JSON.stringify(onnx)})).then((s) => s.release())`;
+  await new Promise<void>((resolve, reject) => spawn(process.execPath, ['-e', code], { env: env(bare), stdio: 'ignore' }).on('close', () => resolve()).on('error', reject));
+  if (!existsSync(store(bare))) {
+    t.skip('this onnxruntime-node writes no telemetry store');
+    return;
+  }
+  const home = join(dir, 'home-spotdiff');
+  const r = await runCliWatchingLibs(['predict', '--engine', 'onnx', '--model', onnx, fx.images[0]!, '--out', join(dir, 'telemetry-out'), '--json'], env(home));
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!existsSync(store(home)), `spotdiff's ONNX engine let ONNX Runtime write ${store(home)}`);
 });
