@@ -5,6 +5,7 @@ import { SpotdiffError } from '../util/errors.js';
 import type { PretrainOptions } from '../pretrain/options.js';
 import type { PretrainMethodName, SpdConfig } from '../pretrain/method.js';
 import { precisionFlag } from './precision-flag.js';
+import { LAUNCH_FLAGS, LAUNCH_USAGE, joinLaunchedGroup, launchFlags, runLauncher } from './launch-flags.js';
 
 const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
                          [--spd ETA] [--spd-negative smoothblend|cutpaste]
@@ -15,6 +16,7 @@ const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
                          [--size 224] [--seed S] [--device cpu|cuda|auto]
                          [--precision fp32|bf16|fp16] [--channels-last] [--cache-mb M]
                          --out DIR [--resume] [--json] [--quiet]
+                         [--nproc N [--nnodes M --node-rank R --master ADDR:PORT]]
 
 Pre-trains a backbone with SimSiam, MoCo v2, SimCLR or supervised classification of the
 objects, with SPD (SPot-the-Difference) as a regulariser. Each --data folder is one of:
@@ -53,6 +55,10 @@ It writes in the --out DIR:
                         Results do not depend on it
   --resume              continue the run in DIR from its checkpoint; options left out
                         are taken from the checkpoint, options given must match it
+${LAUNCH_USAGE}
+                        (simsiam and supervised; --batch-size is the total over all
+                        processes; BatchNorm statistics stay per process, as torch DDP
+                        without SyncBatchNorm)
 
 Momentum SGD (momentum and weight decay as the method's published recipe), cosine
 schedule over all steps (supervised: ×0.1 every 30 epochs); every step is a full batch.
@@ -87,7 +93,9 @@ export const command: Command = {
       resume: { type: 'boolean' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      ...LAUNCH_FLAGS,
     });
+    const launch = launchFlags(values);
     if (values.out === undefined || values.out === '') throw new SpotdiffError('ERR_USAGE', '--out is required');
     const resume = values.resume === true;
     if (values.method !== undefined && !METHODS.includes(values.method)) throw new SpotdiffError('ERR_USAGE', `--method must be one of ${METHODS.join(', ')}, got "${values.method}"`);
@@ -137,6 +145,13 @@ export const command: Command = {
     };
     const { checkPretrainOptions } = await import('../pretrain/options.js');
     checkPretrainOptions(options);
+    // The launcher starts the workers (each this same command, with its rank in the environment).
+    if (launch !== null && process.env.RANK === undefined) {
+      const { checkDataParallel } = await import('../pretrain/data-parallel.js');
+      checkDataParallel(options.method, options.batchSize, launch.nproc * launch.nnodes);
+      return runLauncher('pretrain', argv, launch);
+    }
+    const group = launch !== null ? await joinLaunchedGroup() : null;
 
     const { trainPretrain } = await import('../pretrain/trainer.js');
     // Ctrl-C stops after the current step; the last finished epoch's checkpoint is the resume point.
@@ -149,10 +164,13 @@ export const command: Command = {
     process.on('SIGINT', onSigint);
     let result;
     try {
-      result = await trainPretrain(options, { signal: controller.signal });
+      result = await trainPretrain(options, { signal: controller.signal, ...(group !== null ? { group } : {}) });
     } finally {
       process.off('SIGINT', onSigint);
+      group?.destroy();
     }
+    // The first process speaks for the job.
+    if (group !== null && group.rank !== 0) return result.completed ? 0 : 1;
     if (values.json) {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     } else if (result.completed && result.stepsThisCall === 0) {

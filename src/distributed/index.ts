@@ -1,5 +1,5 @@
 // Data-parallel training across processes over libtorch's c10d: import * as D from '../distributed/index.js'.
-export { ProcessGroup, distributedBackends, DEFAULT_TIMEOUT_MS, type Backend, type Reduction, type ProcessGroupOptions } from './process-group.js';
+export { ProcessGroup, distributedBackends, requireBackend, DEFAULT_TIMEOUT_MS, type Backend, type Reduction, type ProcessGroupOptions } from './process-group.js';
 export { averageGradients, broadcastState } from './grad-average.js';
 export { tensorBuckets, throughBuckets, DEFAULT_BUCKET_BYTES } from './buckets.js';
 export { DistributedSampler, type DistributedSamplerOptions } from './sampler.js';

@@ -30,6 +30,13 @@ export function distributedBackends(): Backend[] {
   return callOp('dist_backends', []) as Backend[];
 }
 
+/** Throws a SpotdiffError (ERR_VERSION) saying why when this build cannot run `backend`. */
+export function requireBackend(backend: Backend): void {
+  const have = distributedBackends();
+  if (have.length === 0) throw new SpotdiffError('ERR_VERSION', `this build has no distributed support${missingReason()}`);
+  if (!have.includes(backend)) throw new SpotdiffError('ERR_VERSION', `this build has no ${backend} backend (it has ${have.join(', ')})`);
+}
+
 /** Why the addon was built without distributed support, as native/configure.mjs recorded it. */
 function missingReason(): string {
   const config = buildConfig() as { distributed?: { reason?: unknown } } | null;
@@ -74,9 +81,7 @@ export class ProcessGroup {
   static join(o: ProcessGroupOptions): ProcessGroup {
     checkOptions(o);
     const backend = o.backend ?? 'gloo';
-    const have = distributedBackends();
-    if (have.length === 0) throw new SpotdiffError('ERR_VERSION', `this build has no distributed support${missingReason()}`);
-    if (!have.includes(backend)) throw new SpotdiffError('ERR_VERSION', `this build has no ${backend} backend (it has ${have.join(', ')})`);
+    requireBackend(backend);
     const bindHost = o.bindHost ?? (isLoopback(o.host) ? '127.0.0.1' : '');
     const id = network(() => callOp('dist_init', [backend, o.host, o.port, o.rank, o.worldSize, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, bindHost]));
     return new ProcessGroup(id as number, o, backend);

@@ -8,6 +8,20 @@ import type { Module } from '../nn/module.js';
 import type { PretrainMethodName } from './method.js';
 
 /**
+ * MoCo's queue and shuffled BatchNorm, and SimCLR's negatives, span the whole batch in one
+ * process; per rank they would silently be a different method. The global batch must split
+ * evenly. (The launcher asks before starting any worker.)
+ */
+export function checkDataParallel(method: PretrainMethodName, batchSize: number, worldSize: number): void {
+  if (worldSize === 1) return;
+  if (method === 'moco' || method === 'simclr') {
+    const what = method === 'moco' ? 'queue and shuffled BatchNorm' : 'negatives';
+    throw new SpotdiffError('ERR_USAGE', `${method} cannot run data-parallel yet (its ${what} would be per process); use simsiam or supervised, or one process`);
+  }
+  if (batchSize % worldSize !== 0) throw new SpotdiffError('ERR_USAGE', `the batch size ${batchSize} does not split evenly across ${worldSize} processes`);
+}
+
+/**
  * The trainer's side of data-parallel pre-training (one process per rank, as torch DDP): the
  * global batch split evenly across ranks, each rank's share of an epoch from the one-process
  * order, gradients averaged after backward, the step's losses and a stop request agreed by all.
@@ -25,16 +39,8 @@ export class DataParallel {
     return this.group.rank === 0;
   }
 
-  /**
-   * MoCo's queue and shuffled BatchNorm, and SimCLR's negatives, span the whole batch in one
-   * process; per rank they would silently be a different method. The global batch must split evenly.
-   */
   check(method: PretrainMethodName, batchSize: number): void {
-    const w = this.group.worldSize;
-    if (method === 'moco' || method === 'simclr') {
-      throw new SpotdiffError('ERR_USAGE', `${method} cannot run data-parallel yet (its ${method === 'moco' ? 'queue and shuffled BatchNorm' : 'negatives'} would be per process); use simsiam or supervised, or one process`);
-    }
-    if (batchSize % w !== 0) throw new SpotdiffError('ERR_USAGE', `the batch size ${batchSize} does not split evenly across ${w} processes`);
+    checkDataParallel(method, batchSize, this.group.worldSize);
   }
 
   /** This rank's loader settings: its per-rank batch and its share of each epoch's order. */

@@ -1,0 +1,98 @@
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { SpotdiffError } from '../util/errors.js';
+import { intFlag } from './args.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
+
+/** The flags of a multi-process run, as torchrun's: parseFlags options to spread into a command's. */
+export const LAUNCH_FLAGS = {
+  nproc: { type: 'string' },
+  nnodes: { type: 'string' },
+  'node-rank': { type: 'string' },
+  master: { type: 'string' },
+} as const;
+
+export const LAUNCH_USAGE = `  --nproc N             run as N processes on this machine (data-parallel, as torchrun):
+                        the batch is split across them, gradients are averaged each
+                        step, the first process writes the files; one that fails stops
+                        the others (exit code 1, naming its rank)
+  --nnodes M --node-rank R --master ADDR:PORT
+                        the same across M machines: start spotdiff on each with its R
+                        (0..M-1); rank 0 listens on ADDR:PORT (default with one machine:
+                        a free port on 127.0.0.1)`;
+
+export interface LaunchFlags {
+  nproc: number;
+  nnodes: number;
+  nodeRank: number;
+  master: { host: string; port: number } | null;
+}
+
+type LaunchValues = { nproc?: string; nnodes?: string; 'node-rank'?: string; master?: string };
+
+/** The launch flags, checked; null when --nproc is not given (one process, as before). */
+export function launchFlags(values: LaunchValues): LaunchFlags | null {
+  if (values.nproc === undefined) {
+    for (const f of ['nnodes', 'node-rank', 'master'] as const) {
+      if (values[f] !== undefined) throw new SpotdiffError('ERR_USAGE', `--${f} needs --nproc`);
+    }
+    return null;
+  }
+  const nproc = intFlag(values.nproc, 'nproc', 1, 1, 1024);
+  const nnodes = intFlag(values.nnodes, 'nnodes', 1, 1, 4096);
+  const nodeRank = intFlag(values['node-rank'], 'node-rank', 0, 0, nnodes - 1);
+  let master: LaunchFlags['master'] = null;
+  if (values.master !== undefined) {
+    const m = /^(.+):(\d+)$/.exec(values.master);
+    const port = m ? Number(m[2]) : NaN;
+    if (m === null || !(port >= 1 && port <= 65535)) throw new SpotdiffError('ERR_USAGE', `--master must be ADDR:PORT (port 1..65535), got "${values.master}"`);
+    master = { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+  }
+  if (nnodes > 1 && master === null) throw new SpotdiffError('ERR_USAGE', '--nnodes above 1 needs --master ADDR:PORT (where rank 0 listens)');
+  return { nproc, nnodes, nodeRank, master };
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+    });
+  });
+}
+
+/**
+ * The launcher's side: starts this machine's workers, each running `spotdiff <verb> argv` with
+ * its rank in the environment, and waits for them. Ctrl-C reaches the workers themselves (they
+ * stop together after the current step); the launcher outlives them.
+ */
+export async function runLauncher(verb: string, argv: readonly string[], flags: LaunchFlags): Promise<number> {
+  const { launchWorkers } = await import('../distributed/launch.js');
+  const { requireBackend } = await import('../distributed/process-group.js');
+  requireBackend('gloo');
+  const master = flags.master ?? { host: '127.0.0.1', port: await freeLoopbackPort() };
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const ignore = (): void => {};
+  process.on('SIGINT', ignore);
+  try {
+    const r = await launchWorkers({ nproc: flags.nproc, nnodes: flags.nnodes, nodeRank: flags.nodeRank, masterHost: master.host, masterPort: master.port, command: process.execPath, args: [main, verb, ...argv] });
+    if (r.failed !== null) {
+      const how = r.failed.signal !== null ? `was killed by ${r.failed.signal}` : `exited with code ${r.failed.exitCode}`;
+      process.stderr.write(`spotdiff: rank ${r.failed.rank} ${how}; the other processes on this machine were stopped\n`);
+    }
+    return r.code;
+  } finally {
+    process.off('SIGINT', ignore);
+  }
+}
+
+/** Inside a worker the launcher started: joins the job's group (null when not a worker). */
+export async function joinLaunchedGroup(): Promise<ProcessGroup | null> {
+  const { workerPlaceFromEnv } = await import('../distributed/env.js');
+  const place = workerPlaceFromEnv();
+  if (place === null) return null;
+  const { ProcessGroup } = await import('../distributed/process-group.js');
+  return ProcessGroup.join({ host: place.host, port: place.port, rank: place.rank, worldSize: place.worldSize });
+}

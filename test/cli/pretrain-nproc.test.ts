@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tempDir } from '../helpers/tmp.js';
+import { writeTinyImages } from '../pretrain/tiny-images.js';
+import { runCli } from './run-cli.js';
+import { distributedBackends } from '../../src/distributed/index.js';
+
+// One intra-op thread in every worker (the machine's cores are shared).
+process.env.SPOTDIFF_THREADS = '1';
+const skip = distributedBackends().includes('gloo') ? false : 'this build of the addon has no Gloo backend';
+
+const base = (data: string, out: string, epochs: number): string[] =>
+  ['pretrain', '--method', 'simsiam', '--data', data, '--backbone', 'resnet18', '--epochs', String(epochs), '--batch-size', '4', '--size', '32', '--seed', '5', '--out', out];
+
+test('pretrain --nproc 2: two processes, one result and one set of files from the first', { skip }, async () => {
+  const dir = tempDir();
+  const data = await writeTinyImages(join(dir, 'data'));
+  const out = join(dir, 'run');
+  const run = await runCli([...base(data, out, 1), '--nproc', '2', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as { completed: boolean; steps: number; backbone: string };
+  assert.equal(result.completed, true);
+  assert.equal(result.steps, 2);
+  assert.ok(existsSync(result.backbone));
+  assert.equal(readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').length, 2);
+});
+
+test('pretrain --nproc: a killed process stops the job (exit 1, naming its rank), the last checkpoint stays, --resume finishes', { skip }, async () => {
+  const dir = tempDir();
+  const data = await writeTinyImages(join(dir, 'data'));
+  const out = join(dir, 'run');
+  const checkpoint = join(out, 'checkpoint.safetensors');
+  let killed = '';
+  const run = await runCli([...base(data, out, 8), '--nproc', '2', '--quiet'], (launcher) => {
+    void (async () => {
+      while (!existsSync(checkpoint) && launcher.exitCode === null) await sleep(50);
+      const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+      killed = String(pids.at(-1));
+      process.kill(pids.at(-1)!, 'SIGKILL');
+    })();
+  });
+  assert.notEqual(killed, '', 'the run ended before a worker could be killed');
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /spotdiff: rank [01] was killed by SIGKILL; the other processes on this machine were stopped/);
+  const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n');
+  assert.ok(log.length >= 2 && log.length < 16, `${log.length} steps logged`);
+
+  const resumed = await runCli(['pretrain', '--out', out, '--resume', '--nproc', '2', '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const result = JSON.parse(resumed.stdout) as { completed: boolean; steps: number; startEpoch: number };
+  assert.equal(result.completed, true);
+  assert.equal(result.steps, 16);
+  assert.ok(result.startEpoch >= 1);
+});
+
+test('launch flags are checked before any process starts', async () => {
+  const dir = tempDir();
+  const cases: [string[], RegExp][] = [
+    [['--nproc', '0'], /--nproc must be an integer >= 1/],
+    [['--master', '127.0.0.1:29500'], /--master needs --nproc/],
+    [['--nproc', '2', '--nnodes', '2'], /--nnodes above 1 needs --master ADDR:PORT/],
+    [['--nproc', '2', '--master', 'nohost'], /--master must be ADDR:PORT/],
+    [['--nproc', '2', '--nnodes', '2', '--node-rank', '2', '--master', 'h:1'], /--node-rank must be an integer >= 0 and <= 1/],
+    [['--nproc', '3'], /the batch size 4 does not split evenly across 3 processes/],
+    [['--nproc', '2', '--method', 'moco'], /moco cannot run data-parallel yet/],
+  ];
+  for (const [extra, pattern] of cases) {
+    const r = await runCli([...base(dir, join(dir, 'o'), 1), ...extra]);
+    assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+});
