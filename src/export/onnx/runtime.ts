@@ -4,6 +4,7 @@ import type { Scores } from '../../detect/common/features.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { fromMetadataProps, type OnnxModelInfo } from './metadata.js';
 import { decodeModel } from './schema.js';
+import { startThreads } from '../../tensor/start-threads.js';
 
 /**
  * Scoring with ONNX Runtime (onnxruntime-node, CPU), no libtorch: a model written by
@@ -23,7 +24,7 @@ export interface OnnxScorer {
 }
 
 export interface OnnxScorerOptions {
-  /** Intra-op threads (default: ONNX Runtime's, one per physical core). */
+  /** Intra-op threads (default: the libtorch engine's, tensor/start-threads.ts: SPOTDIFF_THREADS, OMP_NUM_THREADS or every core). */
   threads?: number;
 }
 
@@ -65,7 +66,7 @@ export async function openOnnxScorer(model: string | Uint8Array, opts: OnnxScore
   const info = metadataOf(bytes, source);
   const ort = await loadOrt();
   const options: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
-  if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
+  options.intraOpNumThreads = opts.threads ?? startThreads();
   let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, options);
