@@ -67,9 +67,10 @@ export async function runBenchmark(o: BenchmarkRunOptions): Promise<BenchmarkOut
   const lastMethod = plan.at(-1)?.job.method;
   for (const [i, fit] of plan.entries()) {
     const keep = o.keepFirstRow === true && fit.init === o.inits[0] && fit.run === 0 && fit.job.method === lastMethod;
-    const step = steps[i]!;
+    // A kept result needs its scored maps, which the record does not hold: evaluate it again.
+    const step: ResumeStep = steps[i]!.kind === 'recorded' && keep ? { kind: 'evaluate' } : steps[i]!;
     o.progress?.(progressLine(fit, i, plan.length, o.runs, step));
-    if (step.kind === 'recorded' && !keep) {
+    if (step.kind === 'recorded') {
       Object.assign(recordOf(records[fit.init.name]!, fit).metrics, step.line.metrics);
       continue;
     }

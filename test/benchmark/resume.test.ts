@@ -71,6 +71,12 @@ test('benchmark --resume (1cls, padim): killed after the first model, resumed: t
   assert.match(again.stderr, /r pills padim \(saved model: evaluating\)[\s\S]*r tealight padim \(saved model: evaluating\)/);
   assert.deepEqual([fileState(pillsJson), fileState(tealightJson)], [before, tealight]);
   assert.deepEqual(await table(), (JSON.parse(whole.stdout) as Rows).rows);
+  // An HTML report needs the scored maps, which the record lacks: those models are evaluated again, the same numbers.
+  const reported = await runCli([...base, '--models', models, '--resume', '--json', '--report', join(dir, 'report')]);
+  assert.equal(reported.code, 0, reported.stderr);
+  const rep = JSON.parse(reported.stdout) as Rows & { report: string };
+  assert.deepEqual(rep.rows, (JSON.parse(whole.stdout) as Rows).rows);
+  assert.ok(existsSync(rep.report));
 
   // A request the saved models were not fitted by: an error naming the folder and each difference; nothing is touched.
   const other = await runCli([...base.map((a) => (a === '64' ? '96' : a)), '--seed', '1', '--models', models, '--resume']);
