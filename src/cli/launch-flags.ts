@@ -74,17 +74,30 @@ export async function runLauncher(verb: string, argv: readonly string[], flags: 
   requireBackend('gloo');
   const master = flags.master ?? { host: '127.0.0.1', port: await freeLoopbackPort() };
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  const ignore = (): void => {};
-  process.on('SIGINT', ignore);
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
   try {
-    const r = await launchWorkers({ nproc: flags.nproc, nnodes: flags.nnodes, nodeRank: flags.nodeRank, masterHost: master.host, masterPort: master.port, command: process.execPath, args: [main, verb, ...argv] });
-    if (r.failed !== null) {
+    const r = await launchWorkers({
+      nproc: flags.nproc,
+      nnodes: flags.nnodes,
+      nodeRank: flags.nodeRank,
+      masterHost: master.host,
+      masterPort: master.port,
+      command: process.execPath,
+      args: [main, verb, ...argv],
+      letOthersFinish: () => interrupted,
+    });
+    // After Ctrl-C the workers said themselves how they stopped.
+    if (r.failed !== null && !interrupted) {
       const how = r.failed.signal !== null ? `was killed by ${r.failed.signal}` : `exited with code ${r.failed.exitCode}`;
       process.stderr.write(`spotdiff: rank ${r.failed.rank} ${how}; the other processes on this machine were stopped\n`);
     }
     return r.code;
   } finally {
-    process.off('SIGINT', ignore);
+    process.off('SIGINT', onSigint);
   }
 }
 

@@ -17,6 +17,11 @@ export interface LaunchOptions {
   env?: NodeJS.ProcessEnv;
   /** How long stopped workers get between SIGTERM and SIGKILL (ms). */
   killGraceMs?: number;
+  /**
+   * Asked when a worker fails: true leaves the others running (after Ctrl-C every worker is
+   * stopping on its own, at the same step, and must be let finish). Default: stop them.
+   */
+  letOthersFinish?: () => boolean;
 }
 
 export interface LaunchResult {
@@ -85,7 +90,7 @@ export async function launchWorkers(o: LaunchOptions): Promise<LaunchResult> {
         ended = true;
         if ((exitCode !== 0 || signal !== null) && failed === null) {
           failed = { rank: base + local, exitCode, signal };
-          stopOthers();
+          if (o.letOthersFinish?.() !== true) stopOthers();
         }
         if (--running === 0) resolve({ code: failed === null ? 0 : 1, failed });
       };

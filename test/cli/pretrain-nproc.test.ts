@@ -57,6 +57,26 @@ test('pretrain --nproc: a killed process stops the job (exit 1, naming its rank)
   assert.ok(result.startEpoch >= 1);
 });
 
+test('pretrain --nproc: Ctrl-C (SIGINT to the launcher and its workers, as a terminal sends it) stops every process at the same step', { skip }, async () => {
+  const dir = tempDir();
+  const data = await writeTinyImages(join(dir, 'data'));
+  const out = join(dir, 'run');
+  const log = join(out, 'log.jsonl');
+  const run = await runCli([...base(data, out, 8), '--nproc', '2'], (launcher) => {
+    void (async () => {
+      while (!existsSync(log) && launcher.exitCode === null) await sleep(50);
+      const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+      for (const pid of [launcher.pid!, ...pids]) process.kill(pid, 'SIGINT');
+    })();
+  });
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stdout, /^stopped after (\d+) steps/m);
+  assert.doesNotMatch(run.stderr, /was killed|exited with code/);
+  const steps = Number(/stopped after (\d+) steps/.exec(run.stdout)![1]);
+  assert.ok(steps < 16);
+  assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, steps);
+});
+
 test('launch flags are checked before any process starts', async () => {
   const dir = tempDir();
   const cases: [string[], RegExp][] = [
