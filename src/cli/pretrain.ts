@@ -56,9 +56,9 @@ It writes in the --out DIR:
   --resume              continue the run in DIR from its checkpoint; options left out
                         are taken from the checkpoint, options given must match it
 ${LAUNCH_USAGE}
-                        (simsiam and supervised; --batch-size is the total over all
-                        processes; BatchNorm statistics stay per process, as torch DDP
-                        without SyncBatchNorm)
+                        (simsiam and supervised, on the CPU; --batch-size is the total
+                        over all processes; BatchNorm statistics stay per process, as
+                        torch DDP without SyncBatchNorm)
 
 Momentum SGD (momentum and weight decay as the method's published recipe), cosine
 schedule over all steps (supervised: ×0.1 every 30 epochs); every step is a full batch.
@@ -148,7 +148,9 @@ export const command: Command = {
     // The launcher starts the workers (each this same command, with its rank in the environment).
     if (launch !== null && process.env.RANK === undefined) {
       const { checkDataParallel } = await import('../pretrain/data-parallel.js');
-      checkDataParallel(options.method, options.batchSize, launch.nproc * launch.nnodes);
+      const { resolveDevice } = await import('../tensor/device.js');
+      const device = options.device === 'auto' ? resolveDevice('auto') : (options.device ?? 'cpu');
+      checkDataParallel(options.method, options.batchSize, launch.nproc * launch.nnodes, device);
       return runLauncher('pretrain', argv, launch);
     }
     const group = launch !== null ? await joinLaunchedGroup() : null;

@@ -10,10 +10,12 @@ import type { PretrainMethodName } from './method.js';
 /**
  * MoCo's queue and shuffled BatchNorm, and SimCLR's negatives, span the whole batch in one
  * process; per rank they would silently be a different method. The global batch must split
- * evenly. (The launcher asks before starting any worker.)
+ * evenly. Collectives run over Gloo on host tensors, so the ranks train on the CPU (NCCL for
+ * CUDA ranks is not wired into the trainer). The launcher asks before starting any worker.
  */
-export function checkDataParallel(method: PretrainMethodName, batchSize: number, worldSize: number): void {
+export function checkDataParallel(method: PretrainMethodName, batchSize: number, worldSize: number, device: string): void {
   if (worldSize === 1) return;
+  if (device !== 'cpu') throw new SpotdiffError('ERR_USAGE', `data-parallel pre-training runs on the CPU for now (Gloo); got device ${device}: use one process on ${device}, or --device cpu`);
   if (method === 'moco' || method === 'simclr') {
     const what = method === 'moco' ? 'queue and shuffled BatchNorm' : 'negatives';
     throw new SpotdiffError('ERR_USAGE', `${method} cannot run data-parallel yet (its ${what} would be per process); use simsiam or supervised, or one process`);
@@ -39,8 +41,8 @@ export class DataParallel {
     return this.group.rank === 0;
   }
 
-  check(method: PretrainMethodName, batchSize: number): void {
-    checkDataParallel(method, batchSize, this.group.worldSize);
+  check(method: PretrainMethodName, batchSize: number, device: string): void {
+    checkDataParallel(method, batchSize, this.group.worldSize, device);
   }
 
   /** This rank's loader settings: its per-rank batch and its share of each epoch's order. */

@@ -124,7 +124,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
   const paths = pretrainPaths(out);
   const resume = options.resume === true;
   const dp = hooks.group !== undefined && hooks.group.worldSize > 1 ? new DataParallel(hooks.group) : null;
-  dp?.check(options.method, options.batchSize);
+  dp?.check(options.method, options.batchSize, T.resolveDevice(options.device ?? 'cpu'));
   const writes = dp === null || dp.writes;
 
   // The cheap refusals first: the out folder's state decides whether there is anything to do.

@@ -87,6 +87,7 @@ test('launch flags are checked before any process starts', async () => {
     [['--nproc', '2', '--nnodes', '2', '--node-rank', '2', '--master', 'h:1'], /--node-rank must be an integer >= 0 and <= 1/],
     [['--nproc', '3'], /the batch size 4 does not split evenly across 3 processes/],
     [['--nproc', '2', '--method', 'moco'], /moco cannot run data-parallel yet/],
+    [['--nproc', '2', '--device', 'cuda'], /data-parallel pre-training runs on the CPU for now/],
   ];
   for (const [extra, pattern] of cases) {
     const r = await runCli([...base(dir, join(dir, 'o'), 1), ...extra]);
