@@ -37,11 +37,12 @@ async function initialCheckpoint(): Promise<string> {
   return r.checkpoint;
 }
 
-test('pre-training on 2 ranks equals one process on the same global batch: losses and weights (1e-5); rank 0 alone writes', { skip }, async () => {
+test('pre-training on 2 ranks equals one process on the same global batch over 20 steps: losses and weights (1e-5); rank 0 alone writes', { skip }, async () => {
   // A large rate: the weights must move far more than the tolerance.
-  const one = await trainPretrain(tinyRunOptions(data, join(dir, 'one'), { lr: 0.5 }), { createMethod: linearMethod });
+  const one = await trainPretrain(tinyRunOptions(data, join(dir, 'one'), { lr: 0.5, epochs: 10 }), { createMethod: linearMethod });
+  assert.equal(one.steps, 20);
   const outTwo = join(dir, 'two');
-  const ranks = await runRanks('pretrain', 2, { env: { DATA: data, OUT: outTwo, LR: '0.5' } });
+  const ranks = await runRanks('pretrain', 2, { env: { DATA: data, OUT: outTwo, LR: '0.5', EPOCHS: '10' } });
   for (const r of ranks) assert.equal(r.code, 0, `rank ${r.rank} failed: ${r.stderr}`);
   for (const r of ranks) assert.deepEqual(r.result, { steps: one.steps, completed: true, lastEpochLoss: (r.result as { lastEpochLoss: number }).lastEpochLoss });
 
