@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { parseFlags, requireFlag } from './args.js';
 import { SpotdiffError } from '../util/errors.js';
 import { deviceFlag } from './device-flag.js';
+import { engineFlag, onnxModelFile } from './engine-flag.js';
 import type { Sample } from '../data/datasets/sample.js';
 
 const usage = `usage: spotdiff predict --model MODEL IMAGES... --out DIR [--tile SIZE[:OVERLAP]]
@@ -41,8 +42,7 @@ export const command: Command = {
       { model: { type: 'string' }, out: { type: 'string' }, tile: { type: 'string' }, device: { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } },
       true,
     );
-    const engine = values.engine ?? 'libtorch';
-    if (engine !== 'libtorch' && engine !== 'onnx') throw new SpotdiffError('ERR_USAGE', `--engine must be libtorch or onnx, got ${JSON.stringify(engine)}`);
+    const engine = engineFlag(values.engine);
     if (engine === 'onnx' && (values.device !== undefined || values.tile !== undefined)) throw new SpotdiffError('ERR_USAGE', '--device and --tile are for --engine libtorch; the ONNX engine runs whole images on the CPU');
     const modelDir = requireFlag(values.model, 'model');
     const out = requireFlag(values.out, 'out');
@@ -89,12 +89,7 @@ async function libtorchScores(modelDir: string, images: string[], deviceValue: s
 
 /** The ONNX Runtime path: an exported .onnx (or MODEL/model.onnx); libtorch is never loaded. */
 async function onnxScores(model: string, images: string[], quiet: boolean, claim: (localises: boolean) => Promise<unknown>): Promise<PredictScores> {
-  const { statSync } = await import('node:fs');
-  const isFolder = statSync(model, { throwIfNoEntry: false })?.isDirectory() === true;
-  const file = isFolder ? join(model, 'model.onnx') : model;
-  if (isFolder && statSync(file, { throwIfNoEntry: false }) === undefined) {
-    throw new SpotdiffError('ERR_NOT_FOUND', `${model} holds no model.onnx; write one with spotdiff export --model ${model} --out ${file}`);
-  }
+  const file = onnxModelFile(model);
   const { openOnnxScorer } = await import('../export/onnx/index.js');
   const { scoreSamplesOnnx } = await import('../export/onnx/score-files.js');
   const { checkInputImages } = await import('../detect/run/input-images.js');

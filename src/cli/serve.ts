@@ -1,11 +1,13 @@
 import type { Command } from './command.js';
 import { intFlag, parseFlags, requireFlag } from './args.js';
 import { deviceFlag } from './device-flag.js';
+import { engineFlag, onnxModelFile } from './engine-flag.js';
+import { SpotdiffError } from '../util/errors.js';
 
 const DEFAULTS = { port: 8080, host: '127.0.0.1', maxBatch: 8, queue: 64, maxBytes: 32 * 1024 * 1024 };
 
 const usage = `usage: spotdiff serve --model MODEL [--port N] [--host H] [--max-batch B] [--queue Q]
-                      [--max-bytes N] [--device cpu|cuda|auto]
+                      [--max-bytes N] [--device cpu|cuda|auto] [--engine libtorch|onnx]
 
 Serves a model folder from spotdiff fit over HTTP (JSON):
   POST /v1/score     body: the image's bytes (Content-Type image/png, image/jpeg, image/bmp,
@@ -19,7 +21,8 @@ Serves a model folder from spotdiff fit over HTTP (JSON):
   GET  /v1/model     the model: method, input size, threshold, training data.
   GET  /             the inspection page, for a browser: scores a picked or dropped image
                      in the browser (ONNX Runtime Web) with GET /v1/model.onnx, the served
-                     model as ONNX (exported on first request, then kept in memory).
+                     model as ONNX (exported on first request, then kept in memory; with
+                     --engine onnx, the very file the server scores with).
 Images must have the size and colour type of the model's training images (400 otherwise), as
 in predict; a corrupt image is 400, an upload over --max-bytes 413, an unknown Content-Type 415.
 
@@ -30,6 +33,9 @@ ${DEFAULTS.queue}) wait to be scored; more get 503 with Retry-After. --max-bytes
 ${DEFAULTS.maxBytes} (32 MiB). --host defaults to ${DEFAULTS.host} (this machine only; 0.0.0.0
 for every interface), --port to ${DEFAULTS.port} (0: any free port; the address is printed).
 --device D (cpu, the default; cuda, cuda:N or auto) is where the model runs.
+--engine onnx scores on ONNX Runtime (CPU, threads from SPOTDIFF_THREADS) without loading
+libtorch: MODEL is a file from spotdiff export, or a model folder holding one as model.onnx.
+Same scores and maps as the default engine (libtorch); --device is for libtorch only.
 
 SIGINT or SIGTERM shuts down gracefully: no new requests are taken (503, new connections
 refused), every accepted one is answered, the model is freed and the exit code is 0. A
@@ -47,8 +53,11 @@ export const command: Command = {
       queue: { type: 'string' },
       'max-bytes': { type: 'string' },
       device: { type: 'string' },
+      engine: { type: 'string' },
     });
-    const modelDir = requireFlag(values.model, 'model');
+    const engine = engineFlag(values.engine);
+    if (engine === 'onnx' && values.device !== undefined) throw new SpotdiffError('ERR_USAGE', '--device is for --engine libtorch; the ONNX engine runs on the CPU');
+    const modelPath = requireFlag(values.model, 'model');
     const port = intFlag(values.port, 'port', DEFAULTS.port, 0, 65535);
     const host = values.host ?? DEFAULTS.host;
     const limits = {
@@ -56,14 +65,12 @@ export const command: Command = {
       queue: intFlag(values.queue, 'queue', DEFAULTS.queue, 1, 1_000_000),
       maxBytes: intFlag(values['max-bytes'], 'max-bytes', DEFAULTS.maxBytes, 1, 2 ** 31 - 1),
     };
-    const device = await deviceFlag(values.device);
     const { loadServedModel } = await import('../serve/served-model.js');
     const { createServeApp } = await import('../serve/app.js');
-    const model = await loadServedModel(modelDir, device);
+    const model = engine === 'onnx' ? await loadServedModel(onnxModelFile(modelPath), { engine }) : await loadServedModel(modelPath, { engine, device: await deviceFlag(values.device) });
     const app = createServeApp(model, limits);
     const { pageRoutes } = await import('../serve/page-routes.js');
-    const { onnxOfModelFolder } = await import('../serve/model-onnx.js');
-    pageRoutes(app, { onnx: onnxOfModelFolder(modelDir), modelName: model.name });
+    pageRoutes(app, { onnx: model.onnx, modelName: model.name });
     let address: string;
     try {
       address = await app.listen({ port, host });
@@ -71,7 +78,7 @@ export const command: Command = {
       await app.close();
       throw e;
     }
-    process.stdout.write(`spotdiff serve: ${model.name} (${model.manifest.method}, ${model.scorer.device}) on ${address}\n`);
+    process.stdout.write(`spotdiff serve: ${model.name} (${model.info.method}, ${model.scorer.engine} on ${model.scorer.device}) on ${address}\n`);
     const signal = await firstSignal();
     process.stderr.write(`spotdiff serve: ${signal}: finishing accepted requests (${signal} again to quit now)\n`);
     await app.close();

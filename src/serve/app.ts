@@ -36,7 +36,7 @@ function checkLimits(l: ServeLimits): void {
  */
 export function createServeApp(model: ServedModel, limits: ServeLimits): FastifyInstance {
   checkLimits(limits);
-  const [height, width] = model.manifest.preprocess.resize;
+  const [height, width] = model.info.resize;
   const batching = { maxBatch: limits.maxBatch, queue: limits.queue, windowMs: limits.windowMs ?? DEFAULT_WINDOW_MS };
   const batcher = new Batcher(model.scorer, [3, height, width], batching);
   const slots = new DecodeSlots(limits.decodeSlots ?? defaultDecodeSlots());

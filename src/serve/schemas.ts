@@ -105,8 +105,9 @@ export const modelSchema = {
         inputImages: { type: 'object', properties: { width: { type: 'integer' }, height: { type: 'integer' }, channels: { type: 'integer' } } },
         preprocess: { type: 'object', properties: { width: { type: 'integer' }, height: { type: 'integer' }, normalize: { type: 'string' } } },
         tiling: { type: ['object', 'null'], properties: { size: { type: 'integer' }, overlap: { type: 'integer' } } },
-        threshold: { type: 'object', properties: { value: { type: 'number' }, pixelValue: { type: 'number' }, source: { type: 'string' }, quantile: { type: 'number' } } },
-        training: { type: 'object', properties: { dataset: { type: 'string' }, object: { type: 'string' }, fitImages: { type: 'integer' }, created: { type: 'string' } } },
+        threshold: { type: 'object', properties: { value: { type: 'number' }, pixelValue: { type: 'number' }, source: { type: 'string' }, quantile: { type: ['number', 'null'] } } },
+        // An exported graph records the object but not the training set's name, size or date: null.
+        training: { type: 'object', properties: { dataset: { type: ['string', 'null'] }, object: { type: 'string' }, fitImages: { type: ['integer', 'null'] }, created: { type: ['string', 'null'] } } },
         spotdiffVersion: { type: 'string' },
       },
     },

@@ -31,8 +31,8 @@ export interface ScoreResponse {
  * with other requests (bounded by `slots`), then waits for its batch to be scored.
  */
 export function scoreRoute(app: FastifyInstance, model: ServedModel, batcher: Batcher, slots: DecodeSlots): void {
-  const { manifest } = model;
-  const threshold = manifest.threshold.value;
+  const { info } = model;
+  const threshold = info.threshold.value;
   // Arrival times, so that `ms` includes reading the upload.
   const arrived = new WeakMap<FastifyRequest, number>();
   app.addHook('onRequest', async (req) => {
@@ -42,18 +42,18 @@ export function scoreRoute(app: FastifyInstance, model: ServedModel, batcher: Ba
     const place = batcher.reserve();
     let prepared;
     try {
-      prepared = await slots.run(() => prepareUpload(req.body, manifest.inputImages, manifest.preprocess.resize, model.scorer.normalize));
+      prepared = await slots.run(() => prepareUpload(req.body, info.inputImages, info.resize, model.scorer.normalize));
     } catch (e) {
       place.release();
       throw e;
     }
     const r = await place.submit(prepared.chw);
-    const heatmap = (req.query.heatmap === 'true' || req.query.heatmap === '1') && model.localises ? await heatmapPayload(prepared.rgb, { width: r.width, height: r.height, data: r.map }, manifest.threshold.pixelValue) : null;
+    const heatmap = (req.query.heatmap === 'true' || req.query.heatmap === '1') && info.localises ? await heatmapPayload(prepared.rgb, { width: r.width, height: r.height, data: r.map }, info.threshold.pixelValue) : null;
     return {
       score: r.score,
       anomalous: r.score >= threshold,
       threshold,
-      method: manifest.method,
+      method: info.method,
       model: model.name,
       width: prepared.info.width,
       height: prepared.info.height,

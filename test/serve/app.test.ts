@@ -29,7 +29,7 @@ after(() => disposeModel(reference));
 
 /** A served model and its app; closed (and the model freed) when the test ends. */
 async function serve(t: { after: (f: () => Promise<void>) => void }, limits: ServeLimits = LIMITS, wrap?: (m: ServedModel) => ServedModel): Promise<{ app: FastifyInstance; model: ServedModel }> {
-  let model = await loadServedModel(tiny.model, 'cpu');
+  let model = await loadServedModel(tiny.model, { engine: 'libtorch', device: 'cpu' });
   if (wrap) model = wrap(model);
   const app = createServeApp(model, limits);
   t.after(() => app.close());
@@ -54,8 +54,8 @@ interface ScoreJson {
 }
 
 test('one image: the score is the library\'s bit for bit, the verdict is at the stored threshold, the heatmap mask is the map at the pixel threshold', async (t) => {
-  const { app, model } = await serve(t);
-  const { value, pixelValue } = model.manifest.threshold;
+  const { app } = await serve(t);
+  const { value, pixelValue } = reference.manifest.threshold;
   let defectPixels = 0;
   for (const image of tiny.images) {
     const res = await post(app, bytesOf(image), { query: '?heatmap=1' });
@@ -85,7 +85,7 @@ test('one image: the score is the library\'s bit for bit, the verdict is at the 
 });
 
 test('a model whose method does not localise gets no heatmap even when asked', async (t) => {
-  const { app } = await serve(t, LIMITS, (m) => ({ ...m, localises: false }));
+  const { app } = await serve(t, LIMITS, (m) => ({ ...m, info: { ...m.info, localises: false } }));
   const body = (await post(app, bytesOf(tiny.images[0]!), { query: '?heatmap=true' })).json<ScoreJson>();
   assert.equal(body.heatmap, null);
   assert.equal(body.score, ref.get(tiny.images[0]!)!.score);
@@ -176,13 +176,16 @@ test('when --queue requests are waiting, the next gets 503 with Retry-After; the
 });
 
 test('GET /v1/model summarises the manifest; unknown routes are 404', async (t) => {
-  const { app, model } = await serve(t);
+  const { app } = await serve(t);
   const body = (await app.inject({ method: 'GET', url: '/v1/model' })).json<Record<string, unknown>>();
   assert.equal(body['method'], 'padim');
   assert.equal(body['localises'], true);
   assert.equal(body['backbone'], 'resnet18');
   assert.deepEqual(body['inputImages'], { width: 64, height: 64, channels: 3 });
-  assert.deepEqual(body['threshold'], { value: model.manifest.threshold.value, pixelValue: model.manifest.threshold.pixelValue, source: model.manifest.threshold.source, quantile: model.manifest.threshold.quantile });
+  const { threshold, training } = reference.manifest;
+  assert.deepEqual(body['threshold'], { value: threshold.value, pixelValue: threshold.pixelValue, source: threshold.source, quantile: threshold.quantile });
+  assert.deepEqual(body['training'], { dataset: training.dataset, object: 'pills', fitImages: training.fitImages, created: training.created });
+  assert.equal(body['engine'], 'libtorch');
   assert.equal(body['tiling'], null);
   const missing = await app.inject({ method: 'GET', url: '/v2/score' });
   assert.equal(missing.statusCode, 404);

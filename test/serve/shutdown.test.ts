@@ -11,7 +11,7 @@ interface Health {
 
 test('closing while busy answers every accepted request, refuses new ones, then frees the model', async () => {
   const tiny = await fitTinyModel(tempDir());
-  const model = await loadServedModel(tiny.model, 'cpu');
+  const model = await loadServedModel(tiny.model, { engine: 'libtorch', device: 'cpu' });
   const gated = new GatedScorer(model.scorer);
   const app = createServeApp({ ...model, scorer: gated }, { maxBatch: 2, queue: 16, maxBytes: 1 << 20 });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -22,8 +22,8 @@ test('a tiled model (128 px images, 64 px tiles) is scored by its tiles: score a
   const bad = join(data, 'pills', 'test', 'bad');
   const images = readdirSync(bad).sort().map((f) => join(bad, f));
 
-  const model = await loadServedModel(modelDir, 'cpu');
-  assert.deepEqual(model.manifest.tiling, { size: 64, overlap: 16 });
+  const model = await loadServedModel(modelDir, { engine: 'libtorch', device: 'cpu' });
+  assert.deepEqual(model.info.tiling, { size: 64, overlap: 16 });
   const app = createServeApp(model, { maxBatch: 4, queue: 8, maxBytes: 1 << 20 });
   t.after(() => app.close());
   const reference = await loadModelFolder(modelDir);
