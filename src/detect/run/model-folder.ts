@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as T from '../../tensor/index.js';
 import { tensorSource } from '../../tensor/host.js';
 import { readSafetensors, writeSafetensors, type TensorSource } from '../../tensor/io/index.js';
 import { checkArch, type BackboneRecord } from '../../models/backbone.js';
 import { SpotdiffError } from '../../util/errors.js';
+import { spotdiffVersion } from '../../util/version.js';
 import { writeDirAtomic, writeFileAtomic } from '../../util/atomic-write.js';
 import type { AnomalyDetector, DetectorConfig } from '../method.js';
 import { detectorMethod, methodNames } from '../registry.js';
@@ -71,18 +71,6 @@ export function disposeModel(m: LoadedModel): void {
   m.detector.dispose();
 }
 
-let cachedVersion: string | null = null;
-/** This spotdiff's version (package.json). */
-export function spotdiffVersion(): string {
-  if (cachedVersion === null) {
-    try {
-      cachedVersion = (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-    } catch {
-      cachedVersion = 'unknown';
-    }
-  }
-  return cachedVersion;
-}
 
 /**
  * Writes the folder atomically: an interrupted save leaves the old folder (or none), never half
