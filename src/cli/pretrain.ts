@@ -56,9 +56,11 @@ It writes in the --out DIR:
   --resume              continue the run in DIR from its checkpoint; options left out
                         are taken from the checkpoint, options given must match it
 ${LAUNCH_USAGE}
-                        (simsiam and supervised, on the CPU; --batch-size is the total
-                        over all processes; BatchNorm statistics stay per process, as
-                        torch DDP without SyncBatchNorm)
+                        (every method, on the CPU; --batch-size is the total over all
+                        processes; BatchNorm statistics stay per process, as torch DDP
+                        without SyncBatchNorm). MoCo's queue takes every process's keys
+                        and its key encoder sees a batch shuffled across processes;
+                        SimCLR's negatives are the whole batch's
 
 Momentum SGD (momentum and weight decay as the method's published recipe), cosine
 schedule over all steps (supervised: ×0.1 every 30 epochs); every step is a full batch.

@@ -5,3 +5,4 @@ export { tensorBuckets, throughBuckets, DEFAULT_BUCKET_BYTES } from './buckets.j
 export { DistributedSampler, type DistributedSamplerOptions } from './sampler.js';
 export { launchWorkers, workerEnv, type LaunchOptions, type LaunchResult } from './launch.js';
 export { workerPlaceFromEnv, type WorkerPlace } from './env.js';
+export { gatherRows, shuffleRows, unshuffleRows, type ShuffledRows } from './batch-shuffle.js';

@@ -8,18 +8,14 @@ import type { Module } from '../nn/module.js';
 import type { PretrainMethodName } from './method.js';
 
 /**
- * MoCo's queue and shuffled BatchNorm, and SimCLR's negatives, span the whole batch in one
- * process; per rank they would silently be a different method. The global batch must split
- * evenly. Collectives run over Gloo on host tensors, so the ranks train on the CPU (NCCL for
- * CUDA ranks is not wired into the trainer). The launcher asks before starting any worker.
+ * The global batch must split evenly (MoCo's queue and shuffled keys and SimCLR's negatives
+ * span the global batch through the method's useGroup). Collectives run over Gloo on host
+ * tensors, so the ranks train on the CPU (NCCL for CUDA ranks is not wired into the trainer).
+ * The launcher asks before starting any worker.
  */
-export function checkDataParallel(method: PretrainMethodName, batchSize: number, worldSize: number, device: string): void {
+export function checkDataParallel(_method: PretrainMethodName, batchSize: number, worldSize: number, device: string): void {
   if (worldSize === 1) return;
   if (device !== 'cpu') throw new SpotdiffError('ERR_USAGE', `data-parallel pre-training runs on the CPU for now (Gloo); got device ${device}: use one process on ${device}, or --device cpu`);
-  if (method === 'moco' || method === 'simclr') {
-    const what = method === 'moco' ? 'queue and shuffled BatchNorm' : 'negatives';
-    throw new SpotdiffError('ERR_USAGE', `${method} cannot run data-parallel yet (its ${what} would be per process); use simsiam or supervised, or one process`);
-  }
   if (batchSize % worldSize !== 0) throw new SpotdiffError('ERR_USAGE', `the batch size ${batchSize} does not split evenly across ${worldSize} processes`);
 }
 

@@ -2,6 +2,7 @@ import type * as T from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import type { ResNet, ResNetArch } from '../models/resnet.js';
 import type { Random } from '../util/random.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
 
 /**
  * The contract between a pre-training method (SimSiam, MoCo v2, SimCLR, supervised, each with
@@ -69,4 +70,11 @@ export interface PretrainMethod {
    * method without a copy need not have it.
    */
   backboneLoaded?(): void;
+  /**
+   * Called once before the first step when the trainer runs as one rank of a data-parallel
+   * group: a method whose loss spans the batch (MoCo's queue and shuffled keys, SimCLR's
+   * negatives) computes it over the global batch from then on. A method whose loss is a mean
+   * of per-image terms need not have it (averaging the gradients is enough).
+   */
+  useGroup?(group: ProcessGroup): void;
 }

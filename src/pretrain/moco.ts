@@ -2,6 +2,8 @@ import * as T from '../tensor/index.js';
 import { Module, infoNce, type Linear } from '../nn/index.js';
 import { ResNet, type ResNetArch } from '../models/resnet.js';
 import type { Random } from '../util/random.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
+import { gatherRows, shuffleRows, unshuffleRows } from '../distributed/batch-shuffle.js';
 import { SpotdiffError } from '../util/errors.js';
 import type { PretrainLoss, PretrainMethod, PretrainViews, SpdConfig } from './method.js';
 import { Encoder, featureDim, zeroInitResidual } from './encoder.js';
@@ -81,11 +83,15 @@ export class MocoNetwork extends Module {
  * makes step t's keys is the same in both orders (updated with the query weights after step
  * t − 1; at the first step both are the query encoder), and the queue a step sees is the same.
  *
- * No shuffling BN: the official code shuffles the key batch across GPUs so that BatchNorm's
- * batch statistics cannot leak which key belongs to which query. spotdiff trains in one
- * process on one device, where shuffling within the batch changes nothing (BN statistics are
- * permutation invariant), so the key encoder sees the batch as it is. With small batches the
- * leak the shuffle prevents can make the pretext task easier than it should be.
+ * Shuffling BN: the official code shuffles the key batch across GPUs so that BatchNorm's
+ * batch statistics cannot leak which key belongs to which query. In one process shuffling
+ * within the batch changes nothing (BN statistics are permutation invariant), so the key
+ * encoder sees the batch as it is; with small batches the leak the shuffle prevents can make
+ * the pretext task easier than it should be. Data-parallel (useGroup), as the official DDP code:
+ * the key batch is gathered, permuted by rank 0's draw (broadcast), each rank encodes its slice
+ * of the permuted batch and the keys go back to their ranks; after the step every rank enqueues
+ * the global batch's keys in rank order, so the queues stay identical. Each rank's loss is the
+ * mean over its queries; the trainer's gradient averaging makes it the global batch's mean.
  */
 export class Moco implements PretrainMethod {
   readonly name = 'moco' as const;
@@ -93,6 +99,7 @@ export class Moco implements PretrainMethod {
   readonly module: MocoNetwork;
   /** The current step's normalised keys, enqueued by afterStep. */
   #pendingKeys: T.Tensor | null = null;
+  #group: ProcessGroup | null = null;
 
   constructor(readonly config: MocoConfig) {
     this.arch = config.arch;
@@ -121,16 +128,20 @@ export class Moco implements PretrainMethod {
     return makePretrainViews(this.name, { kind: 'two-strong', size: this.config.viewSize, spd: this.config.spd }, images, null, rng);
   }
 
+  useGroup(group: ProcessGroup): void {
+    this.#group = group.worldSize > 1 ? group : null;
+  }
+
   loss(views: PretrainViews): PretrainLoss {
     const second = secondView(this.name, views);
-    const n = views.first.shape[0] as number;
+    const n = (views.first.shape[0] as number) * (this.#group?.worldSize ?? 1);
     if (n > this.config.queueSize) {
       throw new SpotdiffError('ERR_BAD_INPUT', `moco.loss: a batch of ${n} does not fit a queue of ${this.config.queueSize} keys (queueSize must be at least the batch size)`);
     }
     const m = this.module;
     return T.tidy(() => {
       const q = T.normalize(m.encoder.forward(views.first), 2, 1);
-      const k = T.normalize(m.keyEncoder.forward(second), 2, 1);
+      const k = this.#keys(second);
       // q and k are unit vectors and the queue holds unit keys: no second normalisation.
       const base = infoNce(q, k, { negatives: T.transpose(m.queue, 0, 1), temperature: this.config.temperature, normalize: false });
       const spd = spdTerm(this.name, views, this.config.spd, encoderSpdNetworks(m.encoder, m.spdHead));
@@ -142,7 +153,16 @@ export class Moco implements PretrainMethod {
     });
   }
 
-  /** The momentum update of the key encoder, then this step's keys into the queue. */
+  // The normalised keys of this rank's second views; across ranks through shuffling BN.
+  #keys(second: T.Tensor): T.Tensor {
+    const m = this.module;
+    const g = this.#group;
+    if (g === null) return T.normalize(m.keyEncoder.forward(second), 2, 1);
+    const { rows, restore } = shuffleRows(g, second);
+    return unshuffleRows(g, T.normalize(m.keyEncoder.forward(rows), 2, 1), restore);
+  }
+
+  /** The momentum update of the key encoder, then this step's keys (all ranks') into the queue. */
   afterStep(): void {
     const m = this.module;
     const mom = this.config.momentum;
@@ -159,7 +179,7 @@ export class Moco implements PretrainMethod {
         if (keys === null) return;
         this.#pendingKeys = null;
         try {
-          this.#enqueue(keys);
+          this.#enqueue(this.#group === null ? keys : gatherRows(this.#group, keys));
         } finally {
           keys.dispose();
         }

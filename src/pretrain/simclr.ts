@@ -2,6 +2,8 @@ import * as T from '../tensor/index.js';
 import { Module, ntXent, type Linear } from '../nn/index.js';
 import { ResNet, type ResNetArch } from '../models/resnet.js';
 import type { Random } from '../util/random.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
+import { withOtherRanks } from './global-batch.js';
 import type { PretrainLoss, PretrainMethod, PretrainViews, SpdConfig } from './method.js';
 import { Encoder, featureDim, zeroInitResidual } from './encoder.js';
 import { mlpHead, spdClassifier } from './heads.js';
@@ -43,11 +45,17 @@ export class SimClrNetwork extends Module {
  * SimSiam and MoCo do here; SimCLR's TF code concatenates them into one batch of 2N, which
  * differs only in BatchNorm's statistics. With SPD, the regulariser's embeddings are the
  * projection head's outputs.
+ *
+ * Data-parallel (useGroup): every rank computes NT-Xent over the global batch, its own
+ * projections with their gradient and the other ranks' gathered without one; the gradient
+ * through its own rows is scaled by the world size (global-batch.ts), so the averaged step equals
+ * one process's on the global batch (BatchNorm apart: its statistics stay per rank).
  */
 export class SimClr implements PretrainMethod {
   readonly name = 'simclr' as const;
   readonly arch: ResNetArch;
   readonly module: SimClrNetwork;
+  #group: ProcessGroup | null = null;
   constructor(readonly config: SimClrConfig) {
     this.arch = config.arch;
     this.module = new SimClrNetwork(config);
@@ -66,11 +74,18 @@ export class SimClr implements PretrainMethod {
     return makePretrainViews(this.name, { kind: 'two-strong', size: this.config.viewSize, spd: this.config.spd }, images, null, rng);
   }
 
+  useGroup(group: ProcessGroup): void {
+    this.#group = group.worldSize > 1 ? group : null;
+  }
+
   loss(views: PretrainViews): PretrainLoss {
     const second = secondView(this.name, views);
     const m = this.module;
+    const g = this.#group;
     return T.tidy(() => {
-      const base = ntXent(m.encoder.forward(views.first), m.encoder.forward(second), { temperature: this.config.temperature });
+      const [z1, z2] = [m.encoder.forward(views.first), m.encoder.forward(second)];
+      const temperature = this.config.temperature;
+      const base = g === null ? ntXent(z1, z2, { temperature }) : ntXent(withOtherRanks(g, z1), withOtherRanks(g, z2), { temperature });
       const spd = spdTerm(this.name, views, this.config.spd, encoderSpdNetworks(m.encoder, m.spdHead));
       return composeLoss(base, spd, this.config.spd.eta);
     });

@@ -7,6 +7,8 @@ import { isSpotdiffError } from '../../src/util/errors.js';
 import { trainPretrain } from '../../src/pretrain/trainer.js';
 import { linearMethod } from '../pretrain/linear-method.js';
 import { tinyRunOptions } from '../pretrain/tiny-run.js';
+import { runContrastive } from '../pretrain/contrastive-dp-case.js';
+import { shuffleRows, unshuffleRows } from '../../src/distributed/index.js';
 import { GLOBAL_BATCH, STEPS, batchRows, buildCase, parameterValues, trainStep } from './sgd-case.js';
 
 const rank = Number(process.env.RANK);
@@ -83,6 +85,26 @@ async function pretrain(): Promise<void> {
   print({ steps: result.steps, completed: result.completed, lastEpochLoss: result.lastEpochLoss });
 }
 
+// MoCo / SimCLR steps on this rank's rows of ../pretrain/contrastive-dp-case.ts (METHOD set by the test).
+function contrastive(): void {
+  const g = join();
+  const run = runContrastive(process.env.METHOD === 'simclr' ? 'simclr' : 'moco', g);
+  g.destroy();
+  print(run);
+}
+
+// Rows 10·rank + i of a global batch of 4 per rank, shuffled across ranks and back.
+function shuffle(): void {
+  const g = join();
+  T.manualSeed(5);
+  const x = T.add(T.reshape(T.arange(0, 8, 1, { dtype: 'float32' }), [4, 2]), 10 * rank);
+  const { rows, restore } = shuffleRows(g, x);
+  const back = unshuffleRows(g, rows, restore);
+  g.destroy();
+  const values = (t: T.Tensor): number[] => Array.from(t.toFloat32());
+  print({ x: values(x), rows: values(rows), back: values(back), restore: Array.from(restore.data() as BigInt64Array, Number) });
+}
+
 // Rank 1 leaves (exits, or sleeps without taking part); rank 0's all_reduce must fail in time.
 function peerGone(silent: boolean): void {
   const g = join();
@@ -107,6 +129,8 @@ if (scenario === 'collectives') collectives();
 else if (scenario === 'sgd') sgd();
 else if (scenario === 'broadcast-state') broadcastModel();
 else if (scenario === 'pretrain') await pretrain();
+else if (scenario === 'contrastive') contrastive();
+else if (scenario === 'shuffle') shuffle();
 else if (scenario === 'peer-exits') peerGone(false);
 else if (scenario === 'peer-silent') peerGone(true);
 else throw new Error(`unknown scenario ${scenario}`);

@@ -1,0 +1,50 @@
+import * as T from '../tensor/index.js';
+import { SpotdiffError } from '../util/errors.js';
+import type { ProcessGroup } from './process-group.js';
+
+/**
+ * Every rank's rows of `x` concatenated in rank order, without gradient (the official MoCo's
+ * concat_all_gather). Every rank must pass the same shape.
+ */
+export function gatherRows(group: ProcessGroup, x: T.Tensor): T.Tensor {
+  if (group.worldSize === 1) return T.noGrad(() => T.detach(x));
+  return T.noGrad(() => T.tidy(() => T.cat(group.allGather(T.contiguous(T.detach(x))), 0)));
+}
+
+/** This rank's rows of a shuffled global batch, and the order that puts the global batch back. */
+export interface ShuffledRows {
+  /** [n, ...]: rows perm[rank·n .. (rank + 1)·n) of the global batch. */
+  rows: T.Tensor;
+  /** int64 [N]: the inverse of the permutation (argsort), for unshuffleRows. */
+  restore: T.Tensor;
+}
+
+/**
+ * MoCo's shuffling BN across ranks (the official _batch_shuffle_ddp): gathers the global batch,
+ * draws one permutation of it on rank 0 (libtorch's generator, as the official code draws it on
+ * its GPU) and broadcasts it, and gives this rank its slice of the permuted batch. No gradient:
+ * the keys need none. Every rank must pass the same number of rows.
+ */
+export function shuffleRows(group: ProcessGroup, x: T.Tensor): ShuffledRows {
+  const n = x.shape[0] as number;
+  return T.noGrad(() => T.tidy(() => {
+    const all = gatherRows(group, x);
+    const total = all.shape[0] as number;
+    const perm = group.rank === 0 ? T.randperm(total, { device: 'cpu' }) : T.zeros([total], { dtype: 'int64', device: 'cpu' });
+    if (group.worldSize > 1) group.broadcast([perm], 0);
+    const mine = T.narrow(perm, 0, group.rank * n, n);
+    return { rows: T.indexSelect(all, 0, mine), restore: T.argsort(perm) };
+  }));
+}
+
+/**
+ * The inverse of shuffleRows (the official _batch_unshuffle_ddp): gathers every rank's rows of
+ * the shuffled batch and gives this rank back the rows of its own original slice, in order.
+ */
+export function unshuffleRows(group: ProcessGroup, y: T.Tensor, restore: T.Tensor): T.Tensor {
+  const n = y.shape[0] as number;
+  if (restore.shape[0] !== n * group.worldSize) {
+    throw new SpotdiffError('ERR_SHAPE', `unshuffleRows: ${n} rows on each of ${group.worldSize} ranks do not match a permutation of ${restore.shape[0]}`);
+  }
+  return T.noGrad(() => T.tidy(() => T.indexSelect(gatherRows(group, y), 0, T.narrow(restore, 0, group.rank * n, n))));
+}
