@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectorMethod, methodInfo, methodInfos, methodNames } from '../../src/detect/registry.js';
 
-test('the registry lists padim and patchcore, and each loaded method carries its listed info', async () => {
-  assert.deepEqual(methodNames().slice(0, 2), ['padim', 'patchcore']);
+test('the registry lists the 1-class and 2-class methods, and each loaded method carries its listed info', async () => {
+  assert.deepEqual(methodNames(), ['padim', 'patchcore', 'classifier', 'segmenter']);
   for (const info of methodInfos()) {
     const m = await detectorMethod(info.name);
     assert.equal(m.name, info.name);
@@ -15,6 +15,8 @@ test('the registry lists padim and patchcore, and each loaded method carries its
   assert.deepEqual(methodInfo('patchcore').defaultLayers, ['layer2', 'layer3']);
   assert.deepEqual(methodInfo('patchcore').optionKeys, ['coresetRatio']);
   assert.equal(methodInfo('padim').kind, 'one-class');
+  assert.deepEqual([methodInfo('classifier').kind, methodInfo('segmenter').kind], ['two-class', 'two-class']);
+  assert.deepEqual([methodInfo('classifier').localises, methodInfo('segmenter').localises], [false, true]);
 });
 
 test('an unknown method is a usage error that names every registered method', async () => {
