@@ -14,10 +14,10 @@ import { readStepLog, type StepRecord } from '../../src/pretrain/log.js';
 import { scheduledLr } from '../../src/pretrain/schedule.js';
 import type { PretrainConfig } from '../../src/pretrain/run-config.js';
 import { isAtomicTempName } from '../../src/util/atomic-write.js';
-import { isSpotdiffError, type ErrorCode } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyImages } from './tiny-images.js';
 import { smallHeads, tinyRunOptions } from './tiny-run.js';
+import { rejectsWith } from '../helpers/errors.js';
 
 // Tiny runs (./tiny-run.ts): a step takes a fraction of a second.
 const dir = tempDir('spotdiff-pretrain-');
@@ -41,14 +41,6 @@ function losses(records: StepRecord[]): Omit<StepRecord, 'imagesPerSecond'>[] {
 
 function tempLeftovers(out: string): string[] {
   return readdirSync(out).filter(isAtomicTempName);
-}
-
-function rejectsWith(code: ErrorCode, pattern: RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(isSpotdiffError(e, code), `expected ${code}, got ${String(e)}`);
-    assert.match(e.message, pattern);
-    return true;
-  };
 }
 
 let uninterrupted: StepRecord[] = [];

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as T from '../../../src/tensor/index.js';
 import type { Sample } from '../../../src/data/datasets/sample.js';
-import { isSpotdiffError, type ErrorCode } from '../../../src/util/errors.js';
 import { detectorMethod } from '../../../src/detect/registry.js';
 import type { DetectorConfig } from '../../../src/detect/method.js';
 import type { ClassifierConfig } from '../../../src/detect/classifier/config.js';
@@ -13,6 +12,7 @@ import { readTwoClassCheckpointMeta, TWOCLASS_CHECKPOINT_FILE } from '../../../s
 import { tempDir } from '../../helpers/tmp.js';
 import { writeToyDataset } from '../twoclass/toy.js';
 import { bits, fitContext, imageBatch, saved, scoreHost } from '../twoclass/fit-context.js';
+import { rejectsWith } from '../../helpers/errors.js';
 
 // The toy task of the engine's tests at 32 px (dark noise; anomalies carry a bright square), resnet18 from seeded random weights.
 const SIZE = 32;
@@ -23,14 +23,6 @@ const quick = { protocol: 'few-shot', shots: 4, iterations: 3, lr: 0.01 };
 before(async () => {
   samples = await writeToyDataset(join(dir, 'data'), { perClass: 6, size: SIZE });
 });
-
-function rejectsWith(code: ErrorCode, pattern: RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(isSpotdiffError(e, code), `expected ${code}, got ${String(e)}`);
-    assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 test('classifier: score = softmax P(anomalous), the map is that score everywhere; save → load gives the same scores bit for bit; model.json records the run', async () => {
   const method = await detectorMethod('classifier');

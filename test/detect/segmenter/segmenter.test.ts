@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as T from '../../../src/tensor/index.js';
 import type { Sample } from '../../../src/data/datasets/sample.js';
-import { isSpotdiffError, type ErrorCode } from '../../../src/util/errors.js';
 import { detectorMethod } from '../../../src/detect/registry.js';
 import type { DetectorConfig } from '../../../src/detect/method.js';
 import type { SegmenterConfig } from '../../../src/detect/segmenter/config.js';
@@ -12,6 +11,7 @@ import { SegmenterDetector } from '../../../src/detect/segmenter/detector.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { writeToyDataset } from '../twoclass/toy.js';
 import { bits, fitContext, imageBatch, saved, scoreHost } from '../twoclass/fit-context.js';
+import { rejectsWith } from '../../helpers/errors.js';
 
 // The engine's toy task at 32 px (anomalies carry a bright square, their masks mark it), resnet18 U-Net from seeded random weights.
 const SIZE = 32;
@@ -23,14 +23,6 @@ const quick = { protocol: 'few-shot', shots: 4, iterations: 3, lr: 0.01 };
 before(async () => {
   samples = await writeToyDataset(join(dir, 'data'), { perClass: 6, size: SIZE });
 });
-
-function rejectsWith(code: ErrorCode, pattern: RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(isSpotdiffError(e, code), `expected ${code}, got ${String(e)}`);
-    assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import * as T from '../../../src/tensor/index.js';
 import type { Sample } from '../../../src/data/datasets/sample.js';
 import { readJsonlStepLog } from '../../../src/util/step-log.js';
-import { isSpotdiffError, type ErrorCode } from '../../../src/util/errors.js';
 import {
   fewShotSamples,
   readTwoClassCheckpointMeta,
@@ -20,6 +19,7 @@ import {
 } from '../../../src/detect/twoclass/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { tinyClassifier, tinySegmenter, writeToyDataset } from './toy.js';
+import { rejectsWith } from '../../helpers/errors.js';
 
 // The toy task (./toy.ts): 16×16 dark noise, anomalies carry a bright square. One thread
 // (helpers/one-thread.ts) for the bit-for-bit resume checks.
@@ -40,14 +40,6 @@ function request(task: 'classifier' | 'segmenter', work: TwoClassTrainRequest['w
     device: 'cpu',
     work,
     quiet: true,
-  };
-}
-
-function rejectsWith(code: ErrorCode, pattern: RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(isSpotdiffError(e, code), `expected ${code}, got ${String(e)}`);
-    assert.match(e.message, pattern);
-    return true;
   };
 }
 
