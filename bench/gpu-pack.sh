@@ -4,7 +4,8 @@
 #   .gpu-carry/bundle.tar.xz = .node/bin/node (this machine's self-contained Node),
 #   .node/include/node (its top-level headers, common.gypi and config.gypi: enough for a
 #   Node-API addon, so node-gyp downloads nothing), dist/ (run `npx tsc -p tsconfig.json` first)
-#   and node_modules/ without the build-time-only packages (TypeScript, playwright, type files).
+#   and node_modules/ without the build-time-only packages (TypeScript, playwright, type files)
+#   and without ONNX Runtime (Node and Web) and the browser page: the GPU check runs libtorch only.
 # Then, in one device call with carry [".gpu-carry"]:
 #   tar xJf .gpu-carry/bundle.tar.xz && bash bench/gpu-check.sh
 # .gpu-carry/ is git-ignored, so it travels only when named in carry.
@@ -26,6 +27,8 @@ OUT=.gpu-carry/bundle.tar.xz
 TMP=$OUT.tmp-$$
 tar -cf - --exclude='node_modules/typescript' --exclude='node_modules/@typescript' \
   --exclude='node_modules/playwright-core' --exclude='node_modules/@types' \
+  --exclude='node_modules/onnxruntime-node' --exclude='node_modules/onnxruntime-web' \
+  --exclude='node_modules/onnxruntime-common' --exclude='dist/web' \
   dist node_modules -C "$STAGE" .node | xz -T0 -6 >"$TMP"
 mv "$TMP" "$OUT"
 size=$(du -m "$OUT" | cut -f1)
