@@ -5,6 +5,7 @@ import { deviceFlag } from './device-flag.js';
 import { methodChoices, methodFlag, methodList } from './method-flag.js';
 import { methodOptionFlagSpec, methodOptionsFromFlags } from './method-options.js';
 import { defaultWorkFolder, removeWorkFolder } from './work-folder.js';
+import { LAUNCH_FLAGS, LAUNCH_USAGE, joinLaunchedGroup, launchFlags, runLauncher } from './launch-flags.js';
 
 const usage = `usage: spotdiff fit --method ${methodChoices()} --data DIR [--object NAME]
                     --backbone resnet18|resnet50|wide_resnet50_2 [--weights FILE]
@@ -13,6 +14,7 @@ const usage = `usage: spotdiff fit --method ${methodChoices()} --data DIR [--obj
                     [--iterations N] [--lr X] [--loss cross-entropy|focal] [--gamma G]
                     [--alpha A|none] [--image-score max|top-k-mean] [--top-k N]
                     [--work DIR] [--resume]
+                    [--nproc N [--nnodes M --node-rank R --master ADDR:PORT]]
                     [--quantile Q] [--device cpu|cuda|auto] --out MODEL [--json]
 
 Fits an anomaly detector on the train split (prepared VisA/MVTec layout, raw VisA, or a
@@ -63,7 +65,18 @@ at --size, batch 8, with flips, crops and colour jitter):
   --resume        continue the interrupted fit whose checkpoint is in the work folder (the
                   same options and data give the same model as an uninterrupted fit)
   --device D      where the backbone and the detector run: cpu (default), cuda, cuda:N or
-                  auto (CUDA when there is one). The model folder does not depend on it.`;
+                  auto (CUDA when there is one). The model folder does not depend on it.
+
+Data-parallel training (two-class methods, on the CPU): each step's batch of 8 is split
+evenly across the processes (N must divide it), so the run takes the same steps as one
+process; BatchNorm statistics stay per process (as torch DDP without SyncBatchNorm). The
+first process writes the checkpoints and the log and, after training, scores the validation
+part and saves MODEL; --resume continues every process from the work folder's checkpoint
+(across machines, a folder they all read).
+${LAUNCH_USAGE}`;
+
+/** The batch the fit glue trains with (FitRequest.batchSize's default), split across --nproc processes. */
+const TWO_CLASS_BATCH = 8;
 
 export const command: Command = {
   summary: 'fit a detector (PaDiM, PatchCore, ...) on training images and save a model folder',
@@ -86,7 +99,9 @@ export const command: Command = {
       out: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      ...LAUNCH_FLAGS,
     });
+    const launch = launchFlags(values);
     const device = await deviceFlag(values.device);
     const method = methodFlag(requireFlag(values.method, 'method'));
     const backbone = requireFlag(values.backbone, 'backbone');
@@ -103,12 +118,30 @@ export const command: Command = {
     if (method.kind !== 'two-class' && (values.work !== undefined || values.resume === true)) throw new SpotdiffError('ERR_USAGE', `--work and --resume are for the two-class methods; ${method.name} fits in one pass`);
     const work = method.kind === 'two-class' ? { dir: values.work ?? defaultWorkFolder(out), resume: values.resume === true } : undefined;
     const data = requireFlag(values.data, 'data');
-    if (values.weights === undefined) {
+    // A launched worker leaves the warning to the launcher.
+    if (values.weights === undefined && process.env.RANK === undefined) {
       process.stderr.write(`spotdiff: warning: no --weights given: ${backbone} is randomly initialised (seed ${seed}); results need pretrained weights\n`);
     }
-    const { fitModel } = await import('../detect/run/fit.js');
-    const quiet = values.quiet === true || values.json === true;
-    const { manifest } = await fitModel({ method: method.name, data, object: values.object, backbone, weights: values.weights, size, tile, seed, quantile, options, work, out, quiet, device });
+    if (launch !== null && method.kind !== 'two-class') throw new SpotdiffError('ERR_USAGE', `--nproc is for the two-class methods; ${method.name} fits in one pass`);
+    // The launcher starts the workers (each this same command, with its rank in the environment).
+    if (launch !== null && process.env.RANK === undefined) {
+      const { checkTwoClassDataParallel } = await import('../detect/twoclass/data-parallel.js');
+      const { resolveDevice } = await import('../tensor/device.js');
+      checkTwoClassDataParallel(TWO_CLASS_BATCH, launch.nproc * launch.nnodes, resolveDevice(device));
+      return runLauncher('fit', argv, launch);
+    }
+    const group = launch !== null ? await joinLaunchedGroup() : null;
+    const { fitModelOnRank } = await import('../detect/run/fit.js');
+    const quiet = values.quiet === true || values.json === true || (group !== null && group.rank !== 0);
+    let fitted;
+    try {
+      fitted = await fitModelOnRank({ method: method.name, data, object: values.object, backbone, weights: values.weights, size, tile, seed, quantile, options, work, out, quiet, device, batchSize: TWO_CLASS_BATCH }, group);
+    } finally {
+      group?.destroy();
+    }
+    // The first process speaks for the job (and saved MODEL); the others are done.
+    if (fitted === null) return 0;
+    const { manifest } = fitted;
     // The default work folder is scratch for an interrupted fit; once MODEL is saved it goes.
     if (work !== undefined && values.work === undefined) await removeWorkFolder(work.dir);
     if (values.json) process.stdout.write(JSON.stringify({ out, method: method.name, object: manifest.training.object, tiling: manifest.tiling ?? null, threshold: manifest.threshold, training: manifest.training }, null, 2) + '\n');

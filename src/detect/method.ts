@@ -1,3 +1,4 @@
+import type { ProcessGroup } from '../distributed/process-group.js';
 import type * as T from '../tensor/index.js';
 import type { HostTensor } from '../tensor/io/index.js';
 import type { Sample } from '../data/datasets/sample.js';
@@ -79,6 +80,8 @@ export interface FitContext {
   options: Readonly<Record<string, unknown>>;
   /** Where a long fit keeps its checkpoints and log (null: none); `resume` continues from them. */
   work: { dir: string; resume: boolean } | null;
+  /** Data-parallel training (two-class methods): this process is one rank of the group; absent: one process. */
+  group?: ProcessGroup | null;
 }
 
 /**

@@ -9,6 +9,7 @@ import { linearMethod } from '../pretrain/linear-method.js';
 import { tinyRunOptions } from '../pretrain/tiny-run.js';
 import { runContrastive } from '../pretrain/contrastive-dp-case.js';
 import { shuffleRows, unshuffleRows } from '../../src/distributed/index.js';
+import { runTwoClassCase } from '../detect/twoclass/dp-case.js';
 import { GLOBAL_BATCH, STEPS, batchRows, buildCase, parameterValues, trainStep } from './sgd-case.js';
 
 const rank = Number(process.env.RANK);
@@ -85,6 +86,14 @@ async function pretrain(): Promise<void> {
   print({ steps: result.steps, completed: result.completed, lastEpochLoss: result.lastEpochLoss });
 }
 
+// A 2-class run of ../detect/twoclass/dp-case.ts as one rank (SAMPLES, OUT set by the test).
+async function twoclass(): Promise<void> {
+  const g = join();
+  const run = await runTwoClassCase(process.env.SAMPLES ?? '', process.env.OUT ?? '', g);
+  g.destroy();
+  print(run);
+}
+
 // MoCo / SimCLR steps on this rank's rows of ../pretrain/contrastive-dp-case.ts (METHOD set by the test).
 function contrastive(): void {
   const g = join();
@@ -130,6 +139,7 @@ else if (scenario === 'sgd') sgd();
 else if (scenario === 'broadcast-state') broadcastModel();
 else if (scenario === 'pretrain') await pretrain();
 else if (scenario === 'contrastive') contrastive();
+else if (scenario === 'twoclass') await twoclass();
 else if (scenario === 'shuffle') shuffle();
 else if (scenario === 'peer-exits') peerGone(false);
 else if (scenario === 'peer-silent') peerGone(true);

@@ -4,6 +4,7 @@ import { trainSamples } from '../../data/datasets/object-splits.js';
 import { checkArch, createBackbone, type BackboneRecord } from '../../models/backbone.js';
 import { withDefaultDeviceAsync } from '../../nn/device.js';
 import { SpotdiffError } from '../../util/errors.js';
+import type { ProcessGroup } from '../../distributed/process-group.js';
 import type { InputConfig } from '../common/config.js';
 import { checkTileConfig, tileLayout, type TileConfig } from '../common/tiling.js';
 import type { AnomalyDetector, DetectorMethod, FitContext } from '../method.js';
@@ -78,9 +79,20 @@ interface FitPlan {
  * and again just before saving. The method and the device are checked before anything else.
  */
 export async function fitModel(req: FitRequest): Promise<FitResult> {
+  return (await fitModelOnRank(req, null)) as FitResult;
+}
+
+/**
+ * fitModel as one rank of a data-parallel job (two-class methods): every rank trains (see
+ * trainTwoClass's group); rank 0 alone then scores the validation part, picks the threshold
+ * and saves the model folder. The other ranks get null once training is done. A null group is
+ * fitModel.
+ */
+export async function fitModelOnRank(req: FitRequest, group: ProcessGroup | null): Promise<FitResult | null> {
   const method = await detectorMethod(req.method);
+  if (group !== null && method.kind !== 'two-class') throw new SpotdiffError('ERR_BAD_INPUT', `${method.name} fits in one pass; data-parallel training is for the two-class methods`);
   const device = T.resolveDevice(req.device ?? 'cpu');
-  return withDefaultDeviceAsync(device, () => fitOnDevice(req, method, device));
+  return withDefaultDeviceAsync(device, () => fitOnDevice(req, method, device, group));
 }
 
 async function planFit(req: FitRequest, method: DetectorMethod): Promise<FitPlan> {
@@ -100,7 +112,7 @@ async function planFit(req: FitRequest, method: DetectorMethod): Promise<FitPlan
   return { method, arch, tile, seed, quantile: q, object, dataset, inputImages, resize, inputSize, batchSize: req.batchSize ?? 8, fit, validation };
 }
 
-async function fitOnDevice(req: FitRequest, method: DetectorMethod, device: T.Device): Promise<FitResult> {
+async function fitOnDevice(req: FitRequest, method: DetectorMethod, device: T.Device, group: ProcessGroup | null): Promise<FitResult | null> {
   const started = Date.now();
   const plan = await planFit(req, method);
   const { model: backbone, record } = await createBackbone(plan.arch, req.weights, plan.seed, device);
@@ -118,6 +130,7 @@ async function fitOnDevice(req: FitRequest, method: DetectorMethod, device: T.De
     quiet: req.quiet ?? false,
     options: req.options ?? {},
     work: req.work ?? null,
+    group,
   };
   let detector: AnomalyDetector;
   try {
@@ -125,6 +138,10 @@ async function fitOnDevice(req: FitRequest, method: DetectorMethod, device: T.De
   } catch (e) {
     backbone.dispose(); // a failed fit leaves it to the glue (a second dispose is harmless)
     throw e;
+  }
+  if (group !== null && group.rank !== 0) {
+    detector.dispose();
+    return null;
   }
   try {
     const scored = await scoreSamples(detector, plan.validation, plan.resize, { progressLabel: 'validation', quiet: req.quiet, tiling: plan.tile, batchSize: plan.batchSize });

@@ -30,15 +30,21 @@ export interface BatchSourceOptions {
   device: T.Device;
   /** Bytes of decoded images to keep (default: a quarter of the free memory). */
   cacheBytes?: number;
+  /** Data-parallel: only rows [from, to) of each step's batch of `batchSize` (this rank's share). */
+  share?: { from: number; to: number };
 }
 
 /** The steps [start, plan.totalSteps) in order; each step's tensors are freed when the next is asked for. */
 export function stepBatches(samples: readonly Sample[], plan: StepPlan, start: number, o: BatchSourceOptions): AsyncGenerator<StepTensors> {
-  const sequence = plan.indices(start, plan.totalSteps).map((i) => samples[i] as Sample);
+  const sh = o.share ?? { from: 0, to: o.batchSize };
+  const sequence = plan
+    .indices(start, plan.totalSteps)
+    .filter((_, p) => p % o.batchSize >= sh.from && p % o.batchSize < sh.to)
+    .map((i) => samples[i] as Sample);
   if (sequence.length === 0) return (async function* () {})();
   // One pass over the plan's sequence in order: the loader's cache still decodes each file once.
   const loader = new DataLoader(sequence, {
-    batchSize: o.batchSize,
+    batchSize: sh.to - sh.from,
     preprocess: { resize: [o.imageSize[0], o.imageSize[1]], normalize: null },
     shuffle: false,
     dropLast: true,

@@ -62,6 +62,7 @@ export async function fitTwoClassNetwork(ctx: FitContext, spec: TwoClassFitSpec)
     device: ctx.device,
     work: ctx.work,
     quiet: ctx.quiet,
+    group: ctx.group ?? null,
   });
   result.network.eval();
   const fewShot = spec.run.fewShot === null ? null : { ...spec.run.fewShot, seed: ctx.seed };

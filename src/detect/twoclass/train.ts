@@ -16,7 +16,9 @@ import { twoClassLoss } from './loss.js';
 import { checkTrainingSamples } from './samples.js';
 import { planSteps, type StepPlan } from './plan.js';
 import { stepBatches, type StepTensors } from './batches.js';
-import { pairedAugment } from './augment.js';
+import { applyPairedAugment, samplePairedAugment } from './augment.js';
+import { TwoClassDataParallel, checkTwoClassDataParallel } from './data-parallel.js';
+import type { ProcessGroup } from '../../distributed/process-group.js';
 import type { TwoClassNetwork, TwoClassNetworkFactory } from './network.js';
 import { TWOCLASS_LOG_FILE, type TwoClassStepRecord } from './log.js';
 import {
@@ -57,6 +59,12 @@ export interface TwoClassTrainRequest {
   quiet?: boolean;
   /** Bytes of decoded images to cache (default a quarter of the free memory). */
   cacheBytes?: number;
+  /**
+   * Data-parallel training: this process is one rank of the group; each step's batch is split
+   * into equal rank shares, gradients averaged; rank 0 alone writes the checkpoint and log.
+   * Absent (or null): one process, no collectives.
+   */
+  group?: ProcessGroup | null;
 }
 
 export type TwoClassTrainEvent = { type: 'step'; record: TwoClassStepRecord; totalSteps: number; checkpoint: string | null };
@@ -119,11 +127,15 @@ interface OpenRun {
   log: JsonlStepLog<TwoClassStepRecord> | null;
   startStep: number;
   lastLoss: number | null;
+  dp: TwoClassDataParallel | null;
 }
 
 async function openRun(plan: TwoClassTrainPlan, request: TwoClassTrainRequest): Promise<OpenRun> {
   const { config, paths } = plan;
-  if (paths !== null) {
+  const dp = request.group == null ? null : new TwoClassDataParallel(request.group);
+  if (dp !== null) checkTwoClassDataParallel(config.batchSize, dp.group.worldSize, request.device);
+  const writes = dp === null || dp.writes;
+  if (paths !== null && writes) {
     await mkdir(dirname(paths.checkpoint), { recursive: true });
     // What interrupted atomic writes of dead processes left beside the files (never anything else).
     for (const p of [paths.checkpoint, paths.log]) await sweepDeadTemps(p);
@@ -143,11 +155,16 @@ async function openRun(plan: TwoClassTrainPlan, request: TwoClassTrainRequest): 
     optimizer = new SGD(network.parameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
     const meta = saved === null ? null : await loadTwoClassCheckpoint(paths!.checkpoint, network, optimizer);
     const startStep = meta?.step ?? 0;
+    if (dp !== null) {
+      // Every rank read the same checkpoint (or none); rank 0's weights are the start either way.
+      dp.checkSameStart(startStep);
+      dp.startFromRankZero(network);
+    }
     let log: JsonlStepLog<TwoClassStepRecord> | null = null;
-    if (paths !== null) {
+    if (paths !== null && writes) {
       log = meta !== null ? await JsonlStepLog.resume<TwoClassStepRecord>(paths.log, startStep) : await JsonlStepLog.create<TwoClassStepRecord>(paths.log);
     }
-    return { plan, network, optimizer, log, startStep, lastLoss: meta?.lastLoss ?? null };
+    return { plan, network, optimizer, log, startStep, lastLoss: meta?.lastLoss ?? null, dp };
   } catch (e) {
     optimizer?.dispose();
     network.dispose();
@@ -162,19 +179,34 @@ function trainStep(run: OpenRun, batch: StepTensors): number {
   return T.tidy(() => {
     run.optimizer.zeroGrad();
     let { images, masks } = batch;
-    if (config.augment !== null) ({ images, masks } = pairedAugment(images, masks, Random.derive(config.seed, 'twoclass-augment', batch.step), config.augment));
+    if (config.augment !== null) ({ images, masks } = augmentShare(run, batch));
     const logits = run.network.forward(normalizeImages(images));
     const target = config.task === 'classifier' ? batch.labels : (masks as T.Tensor);
     const loss = twoClassLoss(config.task, config.loss, logits, target, images.shape);
     loss.backward();
+    run.dp?.averageGradients(run.network);
     run.optimizer.step();
     return loss.item();
   });
 }
 
+/**
+ * The step's augmentations are drawn for the whole global batch (as one process draws them);
+ * a rank applies its share's.
+ */
+function augmentShare(run: OpenRun, batch: StepTensors): { images: T.Tensor; masks: T.Tensor | null } {
+  const { config } = run.plan;
+  const augment = config.augment!;
+  const [, , h, w] = batch.images.shape as [number, number, number, number];
+  const rng = Random.derive(config.seed, 'twoclass-augment', batch.step);
+  const params = Array.from({ length: config.batchSize }, () => samplePairedAugment(rng, h, w, augment));
+  const share = run.dp?.share(config.batchSize) ?? { from: 0, to: config.batchSize };
+  return applyPairedAugment(batch.images, batch.masks, params.slice(share.from, share.to));
+}
+
 async function checkpoint(run: OpenRun, step: number, lastLoss: number | null, hooks: TwoClassTrainHooks): Promise<string | null> {
   const paths = run.plan.paths;
-  if (paths === null) return null;
+  if (paths === null || (run.dp !== null && !run.dp.writes)) return null;
   await saveTwoClassCheckpoint(paths.checkpoint, run.network, run.optimizer, { step, run: run.plan.identity, lastLoss }, hooks.writeCheckpoint);
   return paths.checkpoint;
 }
@@ -187,19 +219,21 @@ async function runSteps(run: OpenRun, request: TwoClassTrainRequest, hooks: TwoC
   if (step >= plan.totalSteps) return { step, lastLoss };
   run.network.train();
   const progress = new Progress({ total: plan.totalSteps - step, label: `2-class ${config.task}`, unit: 'step', enabled: request.quiet !== true });
-  const batches = stepBatches(samples, plan, step, { task: config.task, imageSize: config.imageSize, batchSize: config.batchSize, device: request.device, cacheBytes: request.cacheBytes });
+  const batches = stepBatches(samples, plan, step, { task: config.task, imageSize: config.imageSize, batchSize: config.batchSize, device: request.device, cacheBytes: request.cacheBytes, share: run.dp?.share(config.batchSize) });
   let tick = performance.now();
   for await (const batch of batches) {
-    const loss = trainStep(run, batch);
+    const local = trainStep(run, batch);
+    const agreed = run.dp?.agree(local, hooks.signal?.aborted === true) ?? { loss: local, stop: hooks.signal?.aborted === true };
+    const loss = agreed.loss;
     step = batch.step + 1;
     lastLoss = loss;
     const now = performance.now();
-    const record: TwoClassStepRecord = { step, epoch: plan.epochOf(batch.step), lr: config.lr, loss, imagesPerSecond: (batch.samples.length * 1000) / Math.max(now - tick, 1e-3) };
+    const record: TwoClassStepRecord = { step, epoch: plan.epochOf(batch.step), lr: config.lr, loss, imagesPerSecond: (config.batchSize * 1000) / Math.max(now - tick, 1e-3) };
     await run.log?.append(record);
     if (!Number.isFinite(loss)) {
       throw new SpotdiffError('ERR_BAD_INPUT', `the loss is ${loss} at step ${step}: training diverged; lower the learning rate (now ${config.lr}). The last checkpoint is kept`);
     }
-    const stop = hooks.signal?.aborted === true;
+    const stop = agreed.stop;
     const due = step % plan.checkpointEvery === 0 || step === plan.totalSteps || stop;
     const written = due ? await checkpoint(run, step, lastLoss, hooks) : null;
     progress.tick(1, `epoch ${record.epoch + 1} loss ${loss.toFixed(4)} ${record.imagesPerSecond.toFixed(1)} img/s`);

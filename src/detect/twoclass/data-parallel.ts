@@ -1,0 +1,69 @@
+import * as T from '../../tensor/index.js';
+import { SpotdiffError } from '../../util/errors.js';
+import { averageGradients, broadcastState } from '../../distributed/grad-average.js';
+import type { ProcessGroup } from '../../distributed/process-group.js';
+import type { Module } from '../../nn/module.js';
+
+/**
+ * Each step's batch (the plan's) is split into equal rank shares, so it must divide evenly.
+ * Collectives run over Gloo on host tensors: the ranks train on the CPU.
+ */
+export function checkTwoClassDataParallel(batchSize: number, worldSize: number, device: string): void {
+  if (worldSize === 1) return;
+  if (device !== 'cpu') throw new SpotdiffError('ERR_USAGE', `data-parallel 2-class training runs on the CPU for now (Gloo); got device ${device}: use one process on ${device}, or --device cpu`);
+  if (batchSize % worldSize !== 0) throw new SpotdiffError('ERR_USAGE', `the batch size ${batchSize} does not split evenly across ${worldSize} processes`);
+}
+
+/**
+ * The 2-class trainer's side of data-parallel training (one process per rank, as torch DDP
+ * without SyncBatchNorm: BatchNorm statistics stay per process): every rank runs the same
+ * plan on its share of each step's batch, gradients are averaged after backward, and the
+ * step's loss and a stop request are agreed by all. Rank 0 writes the files.
+ */
+export class TwoClassDataParallel {
+  constructor(readonly group: ProcessGroup) {}
+
+  get writes(): boolean {
+    return this.group.rank === 0;
+  }
+
+  /** Rows [from, to) of a step's global batch of `batchSize` that this rank trains on. */
+  share(batchSize: number): { from: number; to: number } {
+    const n = batchSize / this.group.worldSize;
+    return { from: this.group.rank * n, to: (this.group.rank + 1) * n };
+  }
+
+  /** Every rank starts from rank 0's weights and buffers. */
+  startFromRankZero(network: Module): void {
+    broadcastState(this.group, network, 0);
+  }
+
+  /** A resume must start every rank at the same step (each reads the checkpoint itself). */
+  checkSameStart(step: number): void {
+    const v = T.tensor([step, -step], [2], { dtype: 'float64', device: 'cpu' });
+    try {
+      this.group.allReduce([v], 'max');
+      const [max, negMin] = Array.from(v.data() as Float64Array);
+      if (max !== -negMin!) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `the ranks would resume at different steps (${-negMin!} to ${max}): every rank must read the same work folder`);
+    } finally {
+      v.dispose();
+    }
+  }
+
+  averageGradients(network: Module): void {
+    // Every rank runs the same network and loss, so the same parameters have gradients.
+    averageGradients(this.group, network, { withoutGradient: 'skip' });
+  }
+
+  /** The step's loss averaged over ranks (equal shares: the global batch's mean), and whether any rank was asked to stop. */
+  agree(loss: number, stop: boolean): { loss: number; stop: boolean } {
+    const v = T.tensor([loss, stop ? 1 : 0], [2], { dtype: 'float64', device: 'cpu' });
+    try {
+      this.group.allReduce([v]);
+      const [sum, stops] = Array.from(v.data() as Float64Array);
+      return { loss: sum! / this.group.worldSize, stop: stops! > 0 };
+    } finally {
+      v.dispose();
+    }
+  }
+}
