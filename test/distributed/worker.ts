@@ -89,7 +89,8 @@ async function pretrain(): Promise<void> {
 // A 2-class run of ../detect/twoclass/dp-case.ts as one rank (SAMPLES, OUT set by the test).
 async function twoclass(): Promise<void> {
   const g = join();
-  const run = await runTwoClassCase(process.env.SAMPLES ?? '', process.env.OUT ?? '', g);
+  const stop = Number(process.env.STOP_RANK ?? -1) === rank ? { stopAfter: Number(process.env.STOP_AFTER) } : {};
+  const run = await runTwoClassCase(process.env.SAMPLES ?? '', process.env.OUT ?? '', g, { resume: process.env.RESUME === '1', ...stop });
   g.destroy();
   print(run);
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { distributedBackends } from '../../../src/distributed/index.js';
-import { TWOCLASS_CHECKPOINT_FILE } from '../../../src/detect/twoclass/index.js';
+import { TWOCLASS_CHECKPOINT_FILE, readTwoClassCheckpointMeta } from '../../../src/detect/twoclass/index.js';
 import { readJsonlStepLog } from '../../../src/util/step-log.js';
 import type { TwoClassStepRecord } from '../../../src/detect/twoclass/index.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -43,6 +43,24 @@ test('2-class training on 2 ranks equals one process on the global batch (augmen
   }
   // The run must move the weights for the comparison to mean anything.
   assert.ok(Math.abs(logOne[0]!.loss - logOne.at(-1)!.loss) > 1e-3, `the loss barely changed: ${logOne.map((r) => r.loss)}`);
+});
+
+test('2 ranks stop together when one is asked to (a checkpoint of that step) and --resume on both ends with the uninterrupted weights', { skip }, async () => {
+  const one = await runTwoClassCase(samplesFile, join(dir, 'one-again'), null);
+  const work = join(dir, 'stopped');
+  // Rank 1 alone is asked to stop after step 2: both stop after step 3, rank 0 checkpoints it.
+  const first = await runRanks('twoclass', 2, { env: { SAMPLES: samplesFile, OUT: work, STOP_RANK: '1', STOP_AFTER: '2' } });
+  for (const r of first) assert.equal(r.code, 0, `rank ${r.rank} failed: ${r.stderr}`);
+  for (const r of first) assert.equal((r.result as { steps: number }).steps, 3);
+  assert.equal((await readTwoClassCheckpointMeta(join(work, TWOCLASS_CHECKPOINT_FILE)))?.step, 3);
+  const resumed = await runRanks('twoclass', 2, { env: { SAMPLES: samplesFile, OUT: work, RESUME: '1' } });
+  for (const r of resumed) assert.equal(r.code, 0, `rank ${r.rank} failed: ${r.stderr}`);
+  for (const r of resumed) {
+    const run = r.result as typeof one;
+    assert.equal(run.steps, DP_STEPS);
+    for (const [name, a] of Object.entries(one.weights)) a.forEach((v, i) => assert.ok(Math.abs(v - run.weights[name]![i]!) <= 1e-5, `rank ${r.rank} ${name}[${i}]: ${v} vs ${run.weights[name]![i]}`));
+  }
+  assert.equal((await readJsonlStepLog<TwoClassStepRecord>(join(work, 'log.jsonl'))).length, DP_STEPS);
 });
 
 test('fit --method classifier --nproc 2: one model folder from the first process, which eval reads', { skip }, async () => {

@@ -14,20 +14,28 @@ export const DP_STEPS = 5;
 /**
  * A 2-class run on the toy samples (a JSON file of Sample[]): few-shot with the default
  * augmentations, global batch 4, DP_STEPS steps at a rate large enough that the weights move;
- * as one process (group null) or as one rank. Returns the trained weights and steps.
+ * as one process (group null) or as one rank. `stopAfter`: this process asks to stop after
+ * that step (the run stops, checkpointed, one step later); `resume` continues the work folder's run.
+ * Returns the trained weights and steps.
  */
-export async function runTwoClassCase(samplesFile: string, work: string, group: ProcessGroup | null): Promise<{ steps: number; lastLoss: number | null; weights: Record<string, number[]> }> {
+export async function runTwoClassCase(
+  samplesFile: string,
+  work: string,
+  group: ProcessGroup | null,
+  o: { resume?: boolean; stopAfter?: number } = {},
+): Promise<{ steps: number; lastLoss: number | null; weights: Record<string, number[]> }> {
   const samples = JSON.parse(readFileSync(samplesFile, 'utf8')) as Sample[];
+  const controller = new AbortController();
   const result = await trainTwoClass({
     config: resolveTwoClassTrainConfig({ task: 'classifier', protocol: 'few-shot', imageSize: [16, 16], iterations: DP_STEPS, batchSize: 4, lr: 0.5 }),
     samples,
     createNetwork: plainClassifier,
     networkIdentity: { arch: 'plain-classifier' },
     device: 'cpu',
-    work: { dir: work, resume: false },
+    work: { dir: work, resume: o.resume === true },
     quiet: true,
     group,
-  });
+  }, { signal: controller.signal, onStep: (e) => (e.record.step === o.stopAfter ? controller.abort() : undefined) });
   const weights = Object.fromEntries([...result.network.stateDict()].map(([k, t]) => [k, Array.from(t.toFloat32())]));
   result.network.dispose();
   return { steps: result.steps, lastLoss: result.lastLoss, weights };
