@@ -79,7 +79,7 @@ ${LAUNCH_USAGE}`;
 const TWO_CLASS_BATCH = 8;
 
 export const command: Command = {
-  summary: 'fit a detector (PaDiM, PatchCore, ...) on training images and save a model folder',
+  summary: 'fit a detector (PaDiM, PatchCore; a 2-class classifier or U-Net segmenter) on training images and save a model folder',
   usage,
   async run(argv) {
     const { values } = parseFlags(argv, {
