@@ -76,7 +76,12 @@ test('spotdiff serve --engine onnx on a folder with model.onnx: scores as predic
 
   const { url, child, done } = await startServe(['--engine', 'onnx', '--model', tiny.model]);
   const scored = await Promise.all(tiny.images.map((image) => scoreOne(url, image)));
-  assert.deepEqual(scored.map((s) => [s.score, s.anomalous]), predicted.map((p) => [p.score, p.anomalous]));
+  // Concurrent requests form batches as they arrive (predict scores 8 at a time): ONNX Runtime may round differently per batch.
+  for (const [i, s] of scored.entries()) {
+    const p = predicted[i]!;
+    assert.ok(Math.abs(s.score - p.score) <= 1e-6 * Math.max(1, Math.abs(p.score)), `image ${i}: ${s.score} vs ${p.score}`);
+    assert.equal(s.anomalous, p.anomalous);
+  }
   const model = (await (await fetch(`${url}/v1/model`)).json()) as { model: string; engine: string; device: string; method: string };
   assert.deepEqual([model.model, model.engine, model.device, model.method], ['model', 'onnx', 'cpu', 'padim']);
   const page = await fetch(`${url}/v1/model.onnx`);

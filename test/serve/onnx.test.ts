@@ -65,14 +65,16 @@ const scoreAll = async (app: FastifyInstance, query = ''): Promise<ScoreJson[]> 
     }),
   );
 
-test('the onnx engine scores as predict --engine onnx (equal, in batches too), its heatmap masks are predict\'s, and it agrees with the libtorch server within 1e-4', async (t) => {
+test('the onnx engine scores as predict --engine onnx (to float rounding, in batches too), its heatmap masks are predict\'s, and it agrees with the libtorch server within 1e-4', async (t) => {
   const app = await serve(t, onnxFile, { engine: 'onnx' });
   const got = await scoreAll(app, '?heatmap=1');
   assert.ok(got.some((r) => r.batch > 1), 'some requests shared a batch');
   let defectPixels = 0;
   for (const [i, r] of got.entries()) {
     const want = predicted.images[i]!;
-    assert.equal(r.score, want.score, `score of ${want.image}`);
+    // ONNX Runtime's kernels may round differently with another batch composition (the server's
+    // batches form as requests arrive; predict scores 8 at a time): equal to float rounding.
+    assert.ok(Math.abs(r.score - want.score) <= 1e-6 * Math.max(1, Math.abs(want.score)), `score of ${want.image}: ${r.score} vs ${want.score}`);
     assert.equal(r.anomalous, want.anomalous);
     assert.deepEqual([r.threshold, r.method, r.model], [predicted.threshold, 'padim', 'model']);
     assert.ok(r.heatmap !== null && want.mask !== null);
