@@ -4,6 +4,7 @@ import { SpotdiffError } from '../../util/errors.js';
 import { adaptiveAvgPoolAxis } from './channel-pool.js';
 import type { GraphBuilder } from './graph.js';
 import { upsampleBilinear } from './anomaly-map.js';
+import { unfoldPoolConv } from './unfold-pool.js';
 
 /** A fitted PatchCore head, as the exporter reads it. */
 export interface PatchcoreParts {
@@ -33,13 +34,17 @@ function unfoldPatches(g: GraphBuilder, x: string, c: number, h: number, w: numb
 function layerEmbedding(g: GraphBuilder, cfg: PatchcoreConfig, layer: PatchcoreParts['layers'][number], i: number): string {
   const { value, channels: c, h, w } = layer;
   const p = cfg.aggregation.patchSize;
+  const size = layerVectorSize(cfg, c);
+  if (cfg.aggregation.method === 'unfold-mean' && size !== c * p * p) {
+    const conv = unfoldPoolConv(g, value, c, p, size, `layer_${i}_pool`);
+    if (conv !== null) return conv;
+  }
   const pad = (p - 1) / 2;
   const vectors =
     cfg.aggregation.method === 'unfold-mean'
       ? unfoldPatches(g, value, c, h, w, p)
       : g.op('Reshape', [g.op('AveragePool', [value], { kernel_shape: [p, p], strides: [1, 1], pads: [pad, pad, pad, pad], count_include_pad: 1 }), g.intList([0, c, h * w])]);
   const raw = cfg.aggregation.method === 'unfold-mean' ? c * p * p : c;
-  const size = layerVectorSize(cfg, c);
   const pooled = adaptiveAvgPoolAxis(g, vectors, 3, 1, raw, size, `layer_${i}_pool`);
   return g.op('Reshape', [pooled, g.intList([0, size, h, w])]);
 }
