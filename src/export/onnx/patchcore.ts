@@ -4,7 +4,7 @@ import { SpotdiffError } from '../../util/errors.js';
 import { adaptiveAvgPoolAxis } from './channel-pool.js';
 import type { GraphBuilder } from './graph.js';
 import { upsampleBilinear } from './anomaly-map.js';
-import { unfoldPoolConv } from './unfold-pool.js';
+import { adaptiveBins, composePool, groupsOf, patchRowsConv, unfoldPoolRows, type PatchRows } from './unfold-pool.js';
 
 /** A fitted PatchCore head, as the exporter reads it. */
 export interface PatchcoreParts {
@@ -36,7 +36,7 @@ function layerEmbedding(g: GraphBuilder, cfg: PatchcoreConfig, layer: PatchcoreP
   const p = cfg.aggregation.patchSize;
   const size = layerVectorSize(cfg, c);
   if (cfg.aggregation.method === 'unfold-mean' && size !== c * p * p) {
-    const conv = unfoldPoolConv(g, value, c, p, size, `layer_${i}_pool`);
+    const conv = patchRowsConv(g, value, c, p, unfoldPoolRows(c * p * p, size), `layer_${i}_pool`);
     if (conv !== null) return conv;
   }
   const pad = (p - 1) / 2;
@@ -49,12 +49,44 @@ function layerEmbedding(g: GraphBuilder, cfg: PatchcoreConfig, layer: PatchcoreP
   return g.op('Reshape', [pooled, g.intList([0, size, h, w])]);
 }
 
+/**
+ * 'unfold-mean' with both poolings folded into one grouped Conv per layer, when every final bin
+ * lies within one layer's outputs: each layer then yields its share of the final D channels
+ * before the (linear, spatial) upsampling. Null when that does not hold or a Conv would be dense.
+ */
+function foldedEmbedding(g: GraphBuilder, parts: PatchcoreParts, dim: number, grid: [number, number]): string | null {
+  const cfg = parts.config;
+  if (cfg.aggregation.method !== 'unfold-mean') return null;
+  const p = cfg.aggregation.patchSize;
+  const sizes = parts.layers.map((l) => layerVectorSize(cfg, l.channels));
+  const joinedDim = sizes.reduce((a, s) => a + s, 0);
+  const finalBins = adaptiveBins(joinedDim, dim);
+  const rows: PatchRows[] = [];
+  let from = 0;
+  for (const [i, l] of parts.layers.entries()) {
+    const size = sizes[i]!;
+    const mine = finalBins.filter(([a]) => a >= from && a < from + size);
+    if (mine.length === 0 || mine.some(([, b]) => b > from + size)) return null;
+    rows.push(composePool(unfoldPoolRows(l.channels * p * p, size), mine, from));
+    if (groupsOf(rows[i]!, l.channels, p * p) === null) return null;
+    from += size;
+  }
+  const perLayer = parts.layers.map((l, i) => {
+    const conv = patchRowsConv(g, l.value, l.channels, p, rows[i]!, `layer_${i}_pool`)!;
+    return l.h === grid[0] && l.w === grid[1] ? conv : upsampleBilinear(g, conv, grid, `layer_${i}_upsampled`);
+  });
+  const joined = perLayer.length === 1 ? perLayer[0]! : g.op('Concat', perLayer, { axis: 1 });
+  return g.op('Transpose', [g.op('Reshape', [joined, g.intList([0, dim, grid[0] * grid[1]])])], { perm: [0, 2, 1] }, 'embedding');
+}
+
 /** Patch embeddings [B, L, D] on the first layer's grid. */
 function embedding(g: GraphBuilder, parts: PatchcoreParts): { value: string; dim: number; grid: [number, number] } {
   const cfg = parts.config;
   const [first] = parts.layers;
   if (first === undefined) throw new SpotdiffError('ERR_BAD_INPUT', 'PatchCore export: no layers');
   const dim = embeddingDim(cfg, parts.layers.map((l) => l.channels));
+  const folded = foldedEmbedding(g, parts, dim, [first.h, first.w]);
+  if (folded !== null) return { value: folded, dim, grid: [first.h, first.w] };
   const perLayer = parts.layers.map((l, i) => {
     const e = layerEmbedding(g, cfg, l, i);
     return l.h === first.h && l.w === first.w ? e : upsampleBilinear(g, e, [first.h, first.w], `layer_${i}_upsampled`);
