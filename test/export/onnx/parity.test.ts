@@ -88,6 +88,7 @@ for (const [name, options] of [
   ['squared-euclidean distance, re-weighted over k = 3', { distance: 'squared-euclidean', imageScore: { rule: 'reweighted', neighbours: 3 } }],
   ['anomalib avg-pool aggregation, no layer projection, target 100, euclidean max', { aggregation: { method: 'avg-pool' }, projection: { layerDim: null, targetDim: 100 }, imageScore: { rule: 'max' } }],
   ['map blurred with σ = 2 and torch-style reflect borders', { map: { blur: { sigma: 2, truncate: 4, padding: 'reflect' } } }],
+  ['layer projections to 64 (grouped pooling convs of 2 and 4 channels a group), final 128 → 64 folded into them', { projection: { layerDim: 64, targetDim: 64 } }],
   ['one layer (layer3), 5×5 unfold patches', { layers: ['layer3'], aggregation: { method: 'unfold-mean', patchSize: 5 }, projection: { layerDim: 300, targetDim: 200 } }],
 ] as const) {
   test(`PatchCore, ${name}: parity with libtorch`, async () => {
