@@ -8,6 +8,7 @@ import { scoreSamples } from '../../src/detect/run/score.js';
 import { createServeApp, type ServeLimits } from '../../src/serve/app.js';
 import { loadServedModel, type ServedModel } from '../../src/serve/served-model.js';
 import { bytesOf, fitTinyModel, GatedScorer, type TinyModel } from './fixture.js';
+import type { ScoreResponse } from '../../src/serve/score-route.js';
 
 // One tiny PaDiM model (ResNet-18, random init, 64 px synthetic pills); the reference scores
 // and maps come from the library's scoreSamples on its own copy of the model, one image per call.
@@ -40,18 +41,6 @@ async function serve(t: { after: (f: () => Promise<void>) => void }, limits: Ser
 const post = (app: FastifyInstance, body: Buffer | string, opts: { type?: string; query?: string } = {}) =>
   app.inject({ method: 'POST', url: `/v1/score${opts.query ?? ''}`, headers: { 'content-type': opts.type ?? 'image/jpeg' }, payload: body });
 
-interface ScoreJson {
-  score: number;
-  anomalous: boolean;
-  threshold: number;
-  method: string;
-  model: string;
-  width: number;
-  height: number;
-  batch: number;
-  ms: number;
-  heatmap: { overlay: string; mask: string; range: [number, number] } | null;
-}
 
 test('one image: the score is the library\'s bit for bit, the verdict is at the stored threshold, the heatmap mask is the map at the pixel threshold', async (t) => {
   const { app } = await serve(t);
@@ -60,7 +49,7 @@ test('one image: the score is the library\'s bit for bit, the verdict is at the 
   for (const image of tiny.images) {
     const res = await post(app, bytesOf(image), { query: '?heatmap=1' });
     assert.equal(res.statusCode, 200, res.body);
-    const body = res.json<ScoreJson>();
+    const body = res.json<ScoreResponse>();
     const expected = ref.get(image)!;
     assert.equal(body.score, expected.score);
     assert.equal(body.anomalous, expected.score >= value);
@@ -78,15 +67,15 @@ test('one image: the score is the library\'s bit for bit, the verdict is at the 
     defectPixels += want.filter((v) => v === 255).length;
   }
   assert.ok(defectPixels > 0, 'some map reaches the pixel threshold, so the masks are compared on both values');
-  const plain = (await post(app, bytesOf(tiny.images[0]!))).json<ScoreJson>();
+  const plain = (await post(app, bytesOf(tiny.images[0]!))).json<ScoreResponse>();
   assert.equal(plain.heatmap, null, 'no heatmap unless asked');
-  const asOctets = (await post(app, bytesOf(tiny.images[0]!), { type: 'application/octet-stream', query: '?heatmap=false' })).json<ScoreJson>();
+  const asOctets = (await post(app, bytesOf(tiny.images[0]!), { type: 'application/octet-stream', query: '?heatmap=false' })).json<ScoreResponse>();
   assert.equal(asOctets.score, ref.get(tiny.images[0]!)!.score);
 });
 
 test('a model whose method does not localise gets no heatmap even when asked', async (t) => {
   const { app } = await serve(t, LIMITS, (m) => ({ ...m, info: { ...m.info, localises: false } }));
-  const body = (await post(app, bytesOf(tiny.images[0]!), { query: '?heatmap=true' })).json<ScoreJson>();
+  const body = (await post(app, bytesOf(tiny.images[0]!), { query: '?heatmap=true' })).json<ScoreResponse>();
   assert.equal(body.heatmap, null);
   assert.equal(body.score, ref.get(tiny.images[0]!)!.score);
 });
@@ -98,7 +87,7 @@ test('12 concurrent requests are all answered, in batches of at most --max-batch
   const sizes: number[] = [];
   answers.forEach((res, i) => {
     assert.equal(res.statusCode, 200, res.body);
-    const body = res.json<ScoreJson>();
+    const body = res.json<ScoreResponse>();
     // Batched convolutions may sum in another order than one image at a time.
     const expected = ref.get(images[i]!)!.score;
     assert.ok(Math.abs(body.score - expected) <= 1e-4 * Math.abs(expected), `${body.score} vs ${expected}`);

@@ -14,6 +14,7 @@ import { isSpotdiffError } from '../../src/util/errors.js';
 import { runCli } from '../cli/run-cli.js';
 import { assertClose } from '../export/onnx/fixtures.js';
 import { bytesOf, fitTinyModel, type TinyModel } from './fixture.js';
+import type { ScoreResponse } from '../../src/serve/score-route.js';
 
 // The tiny PaDiM model (64 px synthetic pills) exported to model.onnx in its folder; the
 // references are `spotdiff predict --engine onnx --json` (same graph, same runtime: equal) and
@@ -46,22 +47,13 @@ async function serve(t: { after: (f: () => Promise<void>) => void }, model: stri
   return app;
 }
 
-interface ScoreJson {
-  score: number;
-  anomalous: boolean;
-  threshold: number;
-  method: string;
-  model: string;
-  batch: number;
-  heatmap: { overlay: string; mask: string; range: [number, number] } | null;
-}
 
-const scoreAll = async (app: FastifyInstance, query = ''): Promise<ScoreJson[]> =>
+const scoreAll = async (app: FastifyInstance, query = ''): Promise<ScoreResponse[]> =>
   Promise.all(
     tiny.images.map(async (image) => {
       const res = await app.inject({ method: 'POST', url: `/v1/score${query}`, headers: { 'content-type': 'image/jpeg' }, payload: bytesOf(image) });
       assert.equal(res.statusCode, 200, res.body);
-      return res.json<ScoreJson>();
+      return res.json<ScoreResponse>();
     }),
   );
 
