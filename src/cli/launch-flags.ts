@@ -107,5 +107,5 @@ export async function joinLaunchedGroup(): Promise<ProcessGroup | null> {
   const place = workerPlaceFromEnv();
   if (place === null) return null;
   const { ProcessGroup } = await import('../distributed/process-group.js');
-  return ProcessGroup.join({ host: place.host, port: place.port, rank: place.rank, worldSize: place.worldSize });
+  return ProcessGroup.join({ host: place.host, port: place.port, rank: place.rank, worldSize: place.worldSize, interfaces: place.interfaces });
 }

@@ -7,11 +7,14 @@ export interface WorkerPlace {
   localRank: number;
   host: string;
   port: number;
+  /** The network interfaces Gloo binds to (GLOO_SOCKET_IFNAME, as torch reads it); [] = not named. */
+  interfaces: string[];
 }
 
 /**
  * Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT (torch's env:// convention);
- * null when RANK is not set (not started by a launcher). A set but malformed value is an error.
+ * and GLOO_SOCKET_IFNAME; null when RANK is not set (not started by a launcher). A set but
+ * malformed value is an error.
  */
 export function workerPlaceFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerPlace | null {
   if (env.RANK === undefined) return null;
@@ -30,5 +33,6 @@ export function workerPlaceFromEnv(env: NodeJS.ProcessEnv = process.env): Worker
   if (host === '') throw new SpotdiffError('ERR_BAD_INPUT', 'MASTER_ADDR must be set (RANK is set, so a launcher must set it too)');
   const port = int('MASTER_PORT', 1);
   const localRank = env.LOCAL_RANK === undefined ? rank : int('LOCAL_RANK', 0);
-  return { rank, worldSize, localRank, host, port };
+  const interfaces = (env.GLOO_SOCKET_IFNAME ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return { rank, worldSize, localRank, host, port, interfaces };
 }

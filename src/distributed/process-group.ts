@@ -20,6 +20,11 @@ export interface ProcessGroupOptions {
    * loopback address (every rank on this machine), else this machine's hostname, as torch does.
    */
   bindHost?: string;
+  /**
+   * Network interfaces for Gloo's connections, by name (e.g. ["eth1"]), as torch's
+   * GLOO_SOCKET_IFNAME; when given they take the place of `bindHost`.
+   */
+  interfaces?: readonly string[];
 }
 
 /** torch.distributed's default (30 minutes) is for jobs that wait on slow peers; ours fail sooner. */
@@ -54,6 +59,9 @@ function checkOptions(o: ProcessGroupOptions): void {
   if (!int(o.rank, 0, o.worldSize - 1)) throw new SpotdiffError('ERR_BAD_INPUT', `rank must be an integer in 0..${o.worldSize - 1}, got ${o.rank}`);
   if (!int(o.port, 1, 65535)) throw new SpotdiffError('ERR_BAD_INPUT', `port must be an integer in 1..65535, got ${o.port}`);
   if (o.host === '') throw new SpotdiffError('ERR_BAD_INPUT', 'the store host must not be empty');
+  for (const name of o.interfaces ?? []) {
+    if (!/^[\w.:@-]+$/.test(name)) throw new SpotdiffError('ERR_BAD_INPUT', `"${name}" is not a network interface name`);
+  }
   const t = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!int(t, 1, 2 ** 31)) throw new SpotdiffError('ERR_BAD_INPUT', `timeout must be a positive whole number of ms, got ${t}`);
 }
@@ -83,7 +91,8 @@ export class ProcessGroup {
     const backend = o.backend ?? 'gloo';
     requireBackend(backend);
     const bindHost = o.bindHost ?? (isLoopback(o.host) ? '127.0.0.1' : '');
-    const id = network(() => callOp('dist_init', [backend, o.host, o.port, o.rank, o.worldSize, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, bindHost]));
+    const interfaces = (o.interfaces ?? []).join(',');
+    const id = network(() => callOp('dist_init', [backend, o.host, o.port, o.rank, o.worldSize, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, bindHost, interfaces]));
     return new ProcessGroup(id as number, o, backend);
   }
 

@@ -26,6 +26,18 @@ test('two ranks on loopback: all_reduce, broadcast and all_gather of known tenso
   }
 });
 
+test('GLOO_SOCKET_IFNAME names the interface Gloo binds to: the loopback one works, an unknown one fails to join', { skip }, async () => {
+  const ranks = await runRanks('collectives', 2, { env: { GLOO_SOCKET_IFNAME: 'lo' } });
+  for (const r of ranks) {
+    assert.equal(r.code, 0, `rank ${r.rank} failed: ${r.stderr}`);
+    assert.deepEqual((r.result as { sum: number[] }).sum, [3, 6, -6]);
+  }
+  const bad = await runRanks('join-fails', 1, { env: { GLOO_SOCKET_IFNAME: 'nosuchif0' } });
+  const got = bad[0]!.result as { code: string; message: string };
+  assert.equal(got.code, 'ERR_NETWORK');
+  assert.match(got.message, /rank 0 of 1: could not join the group.*nosuchif0/s);
+});
+
 test('three ranks: the sum and the gather cover every rank', { skip }, async () => {
   const ranks = await runRanks('collectives', 3);
   for (const r of ranks) {

@@ -1,7 +1,7 @@
 // One rank of a test/distributed scenario, started by ./ranks.ts with RANK, WORLD_SIZE,
 // MASTER_ADDR and MASTER_PORT set; prints one JSON line with what it saw.
 import * as T from '../../src/tensor/index.js';
-import { ProcessGroup, averageGradients, broadcastState } from '../../src/distributed/index.js';
+import { ProcessGroup, averageGradients, broadcastState, workerPlaceFromEnv } from '../../src/distributed/index.js';
 import { BatchNorm1d, Linear, Sequential } from '../../src/nn/index.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
 import { trainPretrain } from '../../src/pretrain/trainer.js';
@@ -17,7 +17,8 @@ const world = Number(process.env.WORLD_SIZE);
 const timeoutMs = Number(process.env.DIST_TIMEOUT_MS ?? 20_000);
 
 function join(): ProcessGroup {
-  return ProcessGroup.join({ host: process.env.MASTER_ADDR ?? '', port: Number(process.env.MASTER_PORT), rank, worldSize: world, timeoutMs });
+  const interfaces = workerPlaceFromEnv()?.interfaces ?? [];
+  return ProcessGroup.join({ host: process.env.MASTER_ADDR ?? '', port: Number(process.env.MASTER_PORT), rank, worldSize: world, timeoutMs, interfaces });
 }
 
 function print(value: unknown): void {
@@ -134,6 +135,16 @@ function peerGone(silent: boolean): void {
   process.exit(0);
 }
 
+// Joining is expected to fail (e.g. an interface that does not exist): prints the error.
+function joinFails(): void {
+  try {
+    join().destroy();
+    print({ code: null, message: 'joined' });
+  } catch (e) {
+    print({ code: (e as { code?: string }).code, message: (e as Error).message });
+  }
+}
+
 const scenario = process.argv[2];
 if (scenario === 'collectives') collectives();
 else if (scenario === 'sgd') sgd();
@@ -144,4 +155,5 @@ else if (scenario === 'twoclass') await twoclass();
 else if (scenario === 'shuffle') shuffle();
 else if (scenario === 'peer-exits') peerGone(false);
 else if (scenario === 'peer-silent') peerGone(true);
+else if (scenario === 'join-fails') joinFails();
 else throw new Error(`unknown scenario ${scenario}`);

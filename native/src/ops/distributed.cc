@@ -12,19 +12,10 @@
 #include <stdexcept>
 #include <unordered_map>
 
-#ifndef SPOTDIFF_GLOO
-#define SPOTDIFF_GLOO 0
-#endif
-#ifndef SPOTDIFF_NCCL
-#define SPOTDIFF_NCCL 0
-#endif
+#include "distributed_group.h"
 
 #if SPOTDIFF_GLOO
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#endif
-#if SPOTDIFF_NCCL
-#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
 // dist_backends(): the backends this build has, e.g. ["gloo"] or ["gloo", "nccl"].
@@ -38,29 +29,56 @@ SPOTDIFF_OP(dist_backends) {
 }
 
 #if SPOTDIFF_GLOO
+namespace spotdiff::dist {
+
 namespace {
-
-struct Group {
-  int rank = 0;
-  int world = 1;
-  std::chrono::milliseconds timeout{0};
-  c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
-#if SPOTDIFF_NCCL
-  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
-#endif
-};
-
 std::mutex registryLock;
 std::unordered_map<int64_t, std::shared_ptr<Group>> registry;
 int64_t nextId = 1;
+}  // namespace
 
-std::shared_ptr<Group> groupOf(int64_t id) {
+std::shared_ptr<Group> groupOf(int64_t id, size_t arg) {
   std::lock_guard<std::mutex> lock(registryLock);
   auto it = registry.find(id);
-  if (it == registry.end()) throw spotdiff::ArgumentError("argument 0: no process group " + std::to_string(id) + " (destroyed, or never created)");
+  if (it == registry.end()) throw ArgumentError("argument " + std::to_string(arg) + ": no process group " + std::to_string(id) + " (destroyed, or never created)");
   return it->second;
 }
+
+std::string failureText(const Group& g, const std::string& what, const std::string& why) {
+  std::string peer = g.world == 2 ? " (peer: rank " + std::to_string(1 - g.rank) + ")" : "";
+  return "rank " + std::to_string(g.rank) + " of " + std::to_string(g.world) + ": " + what + " failed" + peer + ": " + why;
+}
+
+void waitCollective(const Group& g, const char* what, const c10::intrusive_ptr<c10d::Work>& work) {
+  try {
+    work->wait(g.timeout);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(failureText(g, what, e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(failureText(g, what, e.what()));
+  }
+}
+
+int64_t addGroup(std::shared_ptr<Group> g) {
+  std::lock_guard<std::mutex> lock(registryLock);
+  int64_t id = nextId++;
+  registry.emplace(id, std::move(g));
+  return id;
+}
+
+std::shared_ptr<Group> removeGroup(int64_t id) {
+  std::lock_guard<std::mutex> lock(registryLock);
+  auto it = registry.find(id);
+  if (it == registry.end()) return nullptr;
+  auto g = std::move(it->second);
+  registry.erase(it);
+  return g;
+}
+
+}  // namespace spotdiff::dist
+
+namespace {
+using namespace spotdiff::dist;
 
 // libtorch 2.x's TCPStore may serve through libuv, which Debian's build lacks; the classic server
 // exists in every version. Set only where the option exists (SFINAE on the member).
@@ -80,31 +98,6 @@ c10::intrusive_ptr<c10d::Store> openStore(const std::string& host, int64_t port,
   return c10::make_intrusive<c10d::TCPStore>(host, o);
 }
 
-std::string peerHint(const Group& g) {
-  if (g.world == 2) return " (peer: rank " + std::to_string(1 - g.rank) + ")";
-  return "";
-}
-
-// Runs one collective on the group's backend and waits for it; any failure is rethrown with
-// this rank, the world size and the operation named.
-template <typename F>
-void collective(const Group& g, const char* what, F start) {
-  try {
-#if SPOTDIFF_NCCL
-    c10::intrusive_ptr<c10d::Work> work = g.nccl ? start(*g.nccl) : start(*g.gloo);
-#else
-    c10::intrusive_ptr<c10d::Work> work = start(*g.gloo);
-#endif
-    work->wait(g.timeout);
-  } catch (const spotdiff::ArgumentError&) {
-    throw;
-  } catch (const c10::Error& e) {
-    throw std::runtime_error("rank " + std::to_string(g.rank) + " of " + std::to_string(g.world) + ": " + what + " failed" + peerHint(g) + ": " + e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throw std::runtime_error("rank " + std::to_string(g.rank) + " of " + std::to_string(g.world) + ": " + what + " failed" + peerHint(g) + ": " + e.what());
-  }
-}
-
 c10d::ReduceOp reduceOpOf(const std::string& name) {
   if (name == "sum") return c10d::ReduceOp::SUM;
   if (name == "max") return c10d::ReduceOp::MAX;
@@ -119,13 +112,31 @@ void checkTensors(const std::vector<at::Tensor>& ts, size_t arg) {
   }
 }
 
+// Gloo's network devices: one per named interface (GLOO_SOCKET_IFNAME's comma-separated list,
+// as torch reads it), else one bound to deviceHost, else to this machine's hostname.
+std::vector<std::shared_ptr<::gloo::transport::Device>> glooDevices(const std::string& deviceHost, const std::string& interfaces) {
+  std::vector<std::shared_ptr<::gloo::transport::Device>> devices;
+  size_t from = 0;
+  while (from < interfaces.size()) {
+    size_t comma = interfaces.find(',', from);
+    if (comma == std::string::npos) comma = interfaces.size();
+    std::string name = interfaces.substr(from, comma - from);
+    if (!name.empty()) devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(name));
+    from = comma + 1;
+  }
+  if (!devices.empty()) return devices;
+  devices.push_back(deviceHost.empty() ? c10d::ProcessGroupGloo::createDefaultDevice() : c10d::ProcessGroupGloo::createDeviceForHostname(deviceHost));
+  return devices;
+}
+
 }  // namespace
 
-// dist_init(backend, host, port, rank, world, timeoutMs, deviceHost): joins a group; rank 0
-// hosts the store on host:port. deviceHost: the address Gloo binds to ("" = this machine's
-// hostname, as torch does). Returns the group's id.
+// dist_init(backend, host, port, rank, world, timeoutMs, deviceHost, interfaces): joins a group;
+// rank 0 hosts the store on host:port. Gloo binds to the named network interfaces
+// (comma-separated; "" = none named), else to deviceHost ("" = this machine's hostname, as
+// torch does). Returns the group's id.
 SPOTDIFF_OP(dist_init) {
-  std::string backend = a.str(0), host = a.str(1), deviceHost = a.str(6);
+  std::string backend = a.str(0), host = a.str(1), deviceHost = a.str(6), interfaces = a.str(7);
   int64_t port = a.i64(2), rank = a.i64(3), world = a.i64(4), timeoutMs = a.i64(5);
   if (port < 0 || port > 65535) throw spotdiff::ArgumentError("argument 2: port must be in 0..65535");
   if (world < 1 || world > 65536) throw spotdiff::ArgumentError("argument 4: world size must be in 1..65536");
@@ -139,7 +150,7 @@ SPOTDIFF_OP(dist_init) {
     g->store = openStore(host, port, g->rank, g->world, g->timeout);
     if (backend == "gloo") {
       auto o = c10d::ProcessGroupGloo::Options::create(g->timeout);
-      o->devices.push_back(deviceHost.empty() ? c10d::ProcessGroupGloo::createDefaultDevice() : c10d::ProcessGroupGloo::createDeviceForHostname(deviceHost));
+      o->devices = glooDevices(deviceHost, interfaces);
       g->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, g->rank, g->world, o);
 #if SPOTDIFF_NCCL
     } else if (backend == "nccl") {
@@ -157,10 +168,7 @@ SPOTDIFF_OP(dist_init) {
     throw std::runtime_error("rank " + std::to_string(rank) + " of " + std::to_string(world) + ": could not join the group at " + host + ":" +
                              std::to_string(port) + " within " + std::to_string(timeoutMs) + " ms: " + (ce ? ce->what_without_backtrace() : e.what()));
   }
-  std::lock_guard<std::mutex> lock(registryLock);
-  int64_t id = nextId++;
-  registry.emplace(id, std::move(g));
-  return a.outNumber(static_cast<double>(id));
+  return a.outNumber(static_cast<double>(addGroup(std::move(g))));
 }
 
 // dist_all_reduce(group, tensors, reduction): in place, on every rank.
@@ -213,16 +221,8 @@ SPOTDIFF_OP(dist_barrier) {
 
 // dist_destroy(group): leaves the group (closes its connections; rank 0 stops the store).
 SPOTDIFF_OP(dist_destroy) {
-  int64_t id = a.i64(0);
-  std::shared_ptr<Group> g;
-  {
-    std::lock_guard<std::mutex> lock(registryLock);
-    auto it = registry.find(id);
-    if (it == registry.end()) return a.outVoid();
-    g = std::move(it->second);
-    registry.erase(it);
-  }
-  g.reset();
+  // Dropping the last reference closes the group's connections (and rank 0's store).
+  removeGroup(a.i64(0));
   return a.outVoid();
 }
 
