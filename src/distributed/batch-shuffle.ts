@@ -1,5 +1,6 @@
 import * as T from '../tensor/index.js';
 import { SpotdiffError } from '../util/errors.js';
+import type { Random } from '../util/random.js';
 import type { ProcessGroup } from './process-group.js';
 
 /**
@@ -21,16 +22,19 @@ export interface ShuffledRows {
 
 /**
  * MoCo's shuffling BN across ranks (the official _batch_shuffle_ddp): gathers the global batch,
- * draws one permutation of it on rank 0 (libtorch's generator, as the official code draws it on
- * its GPU) and broadcasts it, and gives this rank its slice of the permuted batch. No gradient:
- * the keys need none. Every rank must pass the same number of rows.
+ * draws one permutation of it on rank 0 from `rng` and broadcasts it (the official code draws
+ * it on rank 0's GPU), and gives this rank its slice of the permuted batch. A stream derived
+ * from the step (not a global generator) makes a resumed run draw the permutations the
+ * uninterrupted one drew. No gradient: the keys need none. Every rank must pass the same
+ * number of rows; only rank 0's `rng` is drawn from.
  */
-export function shuffleRows(group: ProcessGroup, x: T.Tensor): ShuffledRows {
+export function shuffleRows(group: ProcessGroup, x: T.Tensor, rng: Random): ShuffledRows {
   const n = x.shape[0] as number;
   return T.noGrad(() => T.tidy(() => {
     const all = gatherRows(group, x);
     const total = all.shape[0] as number;
-    const perm = group.rank === 0 ? T.randperm(total, { device: 'cpu' }) : T.zeros([total], { dtype: 'int64', device: 'cpu' });
+    const order = group.rank === 0 ? rng.shuffled(Array.from({ length: total }, (_, i) => BigInt(i))) : new Array<bigint>(total).fill(0n);
+    const perm = T.tensor(BigInt64Array.from(order), [total], { device: 'cpu' });
     if (group.worldSize > 1) group.broadcast([perm], 0);
     const mine = T.narrow(perm, 0, group.rank * n, n);
     return { rows: T.indexSelect(all, 0, mine), restore: T.argsort(perm) };

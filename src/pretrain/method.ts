@@ -37,6 +37,11 @@ export interface PretrainViews {
   labels: T.Tensor | null;
   /** SPD: the anchor x, its weak view (positive) and its weak view perturbed by SmoothBlend/CutPaste (negative); null when η = 0. */
   spd: { anchor: T.Tensor; positive: T.Tensor; negative: T.Tensor } | null;
+  /**
+   * MoCo, data-parallel: the stream its shuffling BN draws this step's permutation from, taken
+   * from the step's stream (resume draws what the uninterrupted run drew). Other methods: absent.
+   */
+  shuffle?: Random;
 }
 
 export interface PretrainLoss {

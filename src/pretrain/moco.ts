@@ -1,7 +1,7 @@
 import * as T from '../tensor/index.js';
 import { Module, infoNce, type Linear } from '../nn/index.js';
 import { ResNet, type ResNetArch } from '../models/resnet.js';
-import type { Random } from '../util/random.js';
+import { Random } from '../util/random.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
 import { gatherRows, shuffleRows, unshuffleRows } from '../distributed/batch-shuffle.js';
 import { SpotdiffError } from '../util/errors.js';
@@ -125,7 +125,9 @@ export class Moco implements PretrainMethod {
   }
 
   makeViews(images: T.Tensor, _labels: T.Tensor | null, rng: Random): PretrainViews {
-    return makePretrainViews(this.name, { kind: 'two-strong', size: this.config.viewSize, spd: this.config.spd }, images, null, rng);
+    const views = makePretrainViews(this.name, { kind: 'two-strong', size: this.config.viewSize, spd: this.config.spd }, images, null, rng);
+    // Drawn after the views, so that they are the same with and without ranks.
+    return this.#group === null ? views : { ...views, shuffle: new Random(rng.uint32()) };
   }
 
   useGroup(group: ProcessGroup): void {
@@ -141,7 +143,7 @@ export class Moco implements PretrainMethod {
     const m = this.module;
     return T.tidy(() => {
       const q = T.normalize(m.encoder.forward(views.first), 2, 1);
-      const k = this.#keys(second);
+      const k = this.#keys(second, views.shuffle);
       // q and k are unit vectors and the queue holds unit keys: no second normalisation.
       const base = infoNce(q, k, { negatives: T.transpose(m.queue, 0, 1), temperature: this.config.temperature, normalize: false });
       const spd = spdTerm(this.name, views, this.config.spd, encoderSpdNetworks(m.encoder, m.spdHead));
@@ -154,11 +156,12 @@ export class Moco implements PretrainMethod {
   }
 
   // The normalised keys of this rank's second views; across ranks through shuffling BN.
-  #keys(second: T.Tensor): T.Tensor {
+  #keys(second: T.Tensor, shuffle: Random | undefined): T.Tensor {
     const m = this.module;
     const g = this.#group;
     if (g === null) return T.normalize(m.keyEncoder.forward(second), 2, 1);
-    const { rows, restore } = shuffleRows(g, second);
+    if (shuffle === undefined) throw new SpotdiffError('ERR_BAD_INPUT', 'moco.loss: data-parallel views need their shuffle stream (made by makeViews)');
+    const { rows, restore } = shuffleRows(g, second, shuffle);
     return unshuffleRows(g, T.normalize(m.keyEncoder.forward(rows), 2, 1), restore);
   }
 

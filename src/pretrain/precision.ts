@@ -25,6 +25,7 @@ export function applyMemoryFormat(module: Module, p: RunPrecision): void {
 function channelsLastViews(v: PretrainViews): PretrainViews {
   const cl = (t: T.Tensor): T.Tensor => T.toMemoryFormat(t, 'channels_last');
   return {
+    ...v,
     first: cl(v.first),
     second: v.second === null ? null : cl(v.second),
     labels: v.labels,

@@ -4,9 +4,10 @@ import * as T from '../../src/tensor/index.js';
 import { ProcessGroup, averageGradients, broadcastState, workerPlaceFromEnv } from '../../src/distributed/index.js';
 import { BatchNorm1d, Linear, Sequential } from '../../src/nn/index.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
+import { Random } from '../../src/util/random.js';
 import { trainPretrain } from '../../src/pretrain/trainer.js';
 import { linearMethod } from '../pretrain/linear-method.js';
-import { tinyRunOptions } from '../pretrain/tiny-run.js';
+import { smallHeads, tinyRunOptions } from '../pretrain/tiny-run.js';
 import { runContrastive } from '../pretrain/contrastive-dp-case.js';
 import { shuffleRows, unshuffleRows } from '../../src/distributed/index.js';
 import { runTwoClassCase } from '../detect/twoclass/dp-case.js';
@@ -74,15 +75,20 @@ function broadcastModel(): void {
   print({ before, after: state() });
 }
 
-// A tiny pre-training run of ../pretrain/linear-method.ts as one rank (DATA, OUT, EPOCHS set by the test).
+// A tiny pre-training run of ../pretrain/linear-method.ts (METHOD=moco: MoCo v2 with small heads)
+// as one rank (DATA, OUT, EPOCHS set by the test; STOP_AFTER_EPOCH=1: asked to stop after it).
 async function pretrain(): Promise<void> {
   const g = join();
+  const moco = process.env.METHOD === 'moco';
   const options = tinyRunOptions(process.env.DATA ?? '', process.env.OUT ?? '', {
     epochs: Number(process.env.EPOCHS ?? 2),
     resume: process.env.RESUME === '1',
+    ...(moco ? { method: 'moco' as const } : {}),
     ...(process.env.LR !== undefined ? { lr: Number(process.env.LR) } : {}),
   });
-  const result = await trainPretrain(options, { createMethod: linearMethod, group: g });
+  const stop = new AbortController();
+  const onProgress = process.env.STOP_AFTER_EPOCH === '1' ? (e: { type: string }): void => { if (e.type === 'epoch') stop.abort(); } : undefined;
+  const result = await trainPretrain(options, { createMethod: moco ? smallHeads : linearMethod, group: g, signal: stop.signal, ...(onProgress ? { onProgress } : {}) });
   g.destroy();
   print({ steps: result.steps, completed: result.completed, lastEpochLoss: result.lastEpochLoss });
 }
@@ -107,9 +113,9 @@ function contrastive(): void {
 // Rows 10·rank + i of a global batch of 4 per rank, shuffled across ranks and back.
 function shuffle(): void {
   const g = join();
-  T.manualSeed(5);
   const x = T.add(T.reshape(T.arange(0, 8, 1, { dtype: 'float32' }), [4, 2]), 10 * rank);
-  const { rows, restore } = shuffleRows(g, x);
+  // Only rank 0's stream is drawn from: the others' differ and must not matter.
+  const { rows, restore } = shuffleRows(g, x, new Random(5 + 100 * rank));
   const back = unshuffleRows(g, rows, restore);
   g.destroy();
   const values = (t: T.Tensor): number[] => Array.from(t.toFloat32());

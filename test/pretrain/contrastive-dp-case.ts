@@ -1,5 +1,6 @@
 import * as T from '../../src/tensor/index.js';
 import { SGD } from '../../src/nn/index.js';
+import { Random } from '../../src/util/random.js';
 import { averageGradients, broadcastState, type ProcessGroup } from '../../src/distributed/index.js';
 import { createPretrainMethod, type Moco } from '../../src/pretrain/index.js';
 import type { PretrainMethod } from '../../src/pretrain/method.js';
@@ -58,7 +59,7 @@ export function runContrastive(method: 'moco' | 'simclr', group: ProcessGroup | 
       const v = views(step, rank * n, n);
       const loss = T.tidy(() => {
         optimizer.zeroGrad();
-        const l = m.loss({ first: v.first, second: v.second, labels: null, spd: null });
+        const l = m.loss({ first: v.first, second: v.second, labels: null, spd: null, shuffle: new Random(step) });
         l.total.backward();
         if (group !== null) averageGradients(group, params, { withoutGradient: 'skip' });
         optimizer.step();
