@@ -66,6 +66,9 @@ function checkOptions(o: ProcessGroupOptions): void {
   if (!int(t, 1, 2 ** 31)) throw new SpotdiffError('ERR_BAD_INPUT', `timeout must be a positive whole number of ms, got ${t}`);
 }
 
+// Set by ProcessGroup's static block (the only code that may read its private id): nativeGroupId.
+let groupIdOf: (group: ProcessGroup) => number;
+
 /**
  * One rank's membership of a group of processes that compute together, over libtorch's c10d
  * (torch.distributed.init_process_group): every rank calls the same collectives in the same
@@ -130,12 +133,35 @@ export class ProcessGroup {
     network(() => callOp('dist_barrier', [id]));
   }
 
+  /**
+   * Adds `delta` to the integer under `key` in the group's store (0 when new) and returns the
+   * sum, atomically across ranks (torch's store.add). Not a collective: each rank calls it alone.
+   */
+  storeAdd(key: string, delta: number): number {
+    const id = this.#group();
+    if (key === '') throw new SpotdiffError('ERR_BAD_INPUT', 'a store key must not be empty');
+    if (!Number.isSafeInteger(delta)) throw new SpotdiffError('ERR_BAD_INPUT', `a store increment must be a safe integer, got ${delta}`);
+    return network(() => callOp('dist_store_add', [id, key, delta])) as number;
+  }
+
+  static {
+    groupIdOf = (group) => group.#group();
+  }
+
   /** Leaves the group (closes its connections; rank 0 stops the store). Safe to call twice. */
   destroy(): void {
     if (this.#id === null) return;
     callOp('dist_destroy', [this.#id]);
     this.#id = null;
   }
+}
+
+/**
+ * The group's native id, for ops that run collectives of their own on it
+ * (native/src/ops/distributed_group.h); ERR_DISPOSED once the group was destroyed.
+ */
+export function nativeGroupId(group: ProcessGroup): number {
+  return groupIdOf(group);
 }
 
 /** libtorch's failures of a collective (peer gone, timeout) become ERR_NETWORK; argument errors stay. */

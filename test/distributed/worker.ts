@@ -10,6 +10,8 @@ import { linearMethod } from '../pretrain/linear-method.js';
 import { smallHeads, tinyRunOptions } from '../pretrain/tiny-run.js';
 import { runContrastive } from '../pretrain/contrastive-dp-case.js';
 import { shuffleRows, unshuffleRows } from '../../src/distributed/index.js';
+import { allGatherObjects } from '../../src/distributed/objects.js';
+import { shareUnits } from '../../src/distributed/work-queue.js';
 import { runTwoClassCase } from '../detect/twoclass/dp-case.js';
 import { GLOBAL_BATCH, STEPS, batchRows, buildCase, parameterValues, trainStep } from './sgd-case.js';
 
@@ -122,6 +124,26 @@ function shuffle(): void {
   print({ x: values(x), rows: values(rows), back: values(back), restore: Array.from(restore.data() as BigInt64Array, Number) });
 }
 
+// Each rank's JSON value gathered (of different lengths, non-ASCII), then units 10..16 shared
+// twice through the store's counter (rank 0's units slow, so the others take more of them).
+async function objectsAndUnits(): Promise<void> {
+  const g = join();
+  const values = allGatherObjects(g, { rank, text: 'é'.repeat(rank * 50), list: [rank, null] });
+  const units = [10, 11, 12, 13, 14, 15, 16];
+  const rounds = [];
+  for (let round = 0; round < 2; round++) {
+    const ran: number[] = [];
+    const results = await shareUnits(g, units, async (u) => {
+      ran.push(u);
+      if (rank === 0) await new Promise((r) => setTimeout(r, 150));
+      return { unit: u, by: rank, round };
+    });
+    rounds.push({ ran, results: [...results].sort((a, b) => a[0] - b[0]) });
+  }
+  g.destroy();
+  print({ values, rounds });
+}
+
 // Rank 1 leaves (exits, or sleeps without taking part); rank 0's all_reduce must fail in time.
 function peerGone(silent: boolean): void {
   const g = join();
@@ -159,6 +181,7 @@ else if (scenario === 'pretrain') await pretrain();
 else if (scenario === 'contrastive') contrastive();
 else if (scenario === 'twoclass') await twoclass();
 else if (scenario === 'shuffle') shuffle();
+else if (scenario === 'objects') await objectsAndUnits();
 else if (scenario === 'peer-exits') peerGone(false);
 else if (scenario === 'peer-silent') peerGone(true);
 else if (scenario === 'join-fails') joinFails();

@@ -219,6 +219,23 @@ SPOTDIFF_OP(dist_barrier) {
   return a.outVoid();
 }
 
+// dist_store_add(group, key, delta): adds delta to the integer under key in the group's store
+// (0 when the key is new) and returns the sum, atomically across ranks: c10d's Store::add, as
+// torch.distributed's store.add. Each rank may call it on its own (it is not a collective).
+SPOTDIFF_OP(dist_store_add) {
+  auto g = groupOf(a.i64(0));
+  std::string key = a.str(1);
+  int64_t delta = a.i64(2);
+  if (key.empty()) throw spotdiff::ArgumentError("argument 1: the key must not be empty");
+  try {
+    return a.outNumber(static_cast<double>(g->store->add(key, delta)));
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(failureText(*g, "store add", e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(failureText(*g, "store add", e.what()));
+  }
+}
+
 // dist_destroy(group): leaves the group (closes its connections; rank 0 stops the store).
 SPOTDIFF_OP(dist_destroy) {
   // Dropping the last reference closes the group's connections (and rank 0's store).
