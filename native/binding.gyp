@@ -22,7 +22,8 @@
         "src/ops/inplace.cc",
         "src/ops/optim.cc",
         "src/ops/selftest.cc",
-        "src/ops/distributed.cc"
+        "src/ops/distributed.cc",
+        "src/ops/sync_batchnorm.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

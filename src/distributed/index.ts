@@ -6,3 +6,4 @@ export { DistributedSampler, type DistributedSamplerOptions } from './sampler.js
 export { launchWorkers, workerEnv, type LaunchOptions, type LaunchResult } from './launch.js';
 export { workerPlaceFromEnv, type WorkerPlace } from './env.js';
 export { gatherRows, shuffleRows, unshuffleRows, type ShuffledRows } from './batch-shuffle.js';
+export { SyncBatchNorm, convertSyncBatchNorm, type SyncBatchNormOptions } from './sync-batchnorm.js';

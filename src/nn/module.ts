@@ -39,6 +39,23 @@ export abstract class Module {
     return m;
   }
 
+  /**
+   * Puts `m` in the place of the child `name` (torch's setattr of a submodule): same name, same
+   * place in the state dict, and this module's fields and arrays that held the old child (what
+   * forward calls) now hold `m`. The old child's tensors are not freed: `m` may share them.
+   */
+  replaceChild(name: string, m: Module): void {
+    const old = this.#children.get(name);
+    if (old === undefined) throw new SpotdiffError('ERR_NOT_FOUND', `no child module "${name}" to replace`);
+    this.#children.set(name, m);
+    const fields = this as unknown as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      const v = fields[key];
+      if (v === old) fields[key] = m;
+      else if (Array.isArray(v)) v.forEach((e: unknown, i) => { if (e === old) v[i] = m; });
+    }
+  }
+
   children(): IterableIterator<[string, Module]> {
     return this.#children.entries();
   }

@@ -14,6 +14,7 @@ import { allGatherObjects } from '../../src/distributed/objects.js';
 import { shareUnits } from '../../src/distributed/work-queue.js';
 import { runTwoClassCase } from '../detect/twoclass/dp-case.js';
 import { GLOBAL_BATCH, STEPS, batchRows, buildCase, parameterValues, trainStep } from './sgd-case.js';
+import { syncRun } from './sync-bn-case.js';
 
 const rank = Number(process.env.RANK);
 const world = Number(process.env.WORLD_SIZE);
@@ -144,6 +145,14 @@ async function objectsAndUnits(): Promise<void> {
   print({ values, rounds });
 }
 
+// This rank's rows of ./sync-bn-case.ts through SyncBatchNorm (BN_KIND 2d | 1d; SIZES: rows per rank).
+function syncBatchNorm(): void {
+  const g = join();
+  const run = syncRun(process.env.BN_KIND === '1d' ? '1d' : '2d', g, (process.env.SIZES ?? '').split(',').map(Number));
+  g.destroy();
+  print(run);
+}
+
 // Rank 1 leaves (exits, or sleeps without taking part); rank 0's all_reduce must fail in time.
 function peerGone(silent: boolean): void {
   const g = join();
@@ -182,6 +191,7 @@ else if (scenario === 'contrastive') contrastive();
 else if (scenario === 'twoclass') await twoclass();
 else if (scenario === 'shuffle') shuffle();
 else if (scenario === 'objects') await objectsAndUnits();
+else if (scenario === 'sync-bn') syncBatchNorm();
 else if (scenario === 'peer-exits') peerGone(false);
 else if (scenario === 'peer-silent') peerGone(true);
 else if (scenario === 'join-fails') joinFails();
