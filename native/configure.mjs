@@ -5,7 +5,7 @@
 //   --defines  preprocessor defines (C++ ABI, CUDA, distributed)   --json  everything
 // (--json's `headers` is the folder holding ATen/ATen.h; scripts/build-native.mjs records it
 // beside the addon for `spotdiff doctor`.)
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -60,13 +60,38 @@ function firstWith(dirs, file) {
   return dirs.find((d) => existsSync(join(d, file)));
 }
 
+// What c10d's NCCL group includes beyond libtorch: nccl.h and CUDA's own headers (the runtime,
+// and cuBLAS, cuSPARSE and cuSOLVER through ATen/cuda/CUDAContextLight.h).
+const NCCL_HEADERS = ['nccl.h', 'cuda_runtime_api.h', 'cublas_v2.h', 'cusparse.h', 'cusolverDn.h'];
+
+// Where those may be: beside libtorch's own headers, a toolkit ($CUDA_HOME, $CUDA_PATH,
+// /usr/local/cuda), Python wheels (site-packages/nvidia/<part>/include, beside torch/), or
+// Debian's nvidia-cuda-dev and libnccl-dev (/usr/include). The folders to add, or the first
+// header found nowhere.
+function ncclIncludeDirs(loc) {
+  const candidates = [...loc.include];
+  for (const v of [process.env.CUDA_HOME, process.env.CUDA_PATH]) if (v) candidates.push(join(v, 'include'));
+  const wheels = join(loc.headers, '../../nvidia');
+  if (existsSync(wheels)) for (const d of readdirSync(wheels).sort()) candidates.push(join(wheels, d, 'include'));
+  candidates.push('/usr/local/cuda/include', '/usr/include');
+  const dirs = [];
+  for (const header of NCCL_HEADERS) {
+    const dir = firstWith(candidates, header);
+    if (!dir) return { missing: header, dirs: [] };
+    // /usr/include is already on the compiler's path; adding it with -I would reorder system headers.
+    if (!dirs.includes(dir) && !loc.include.includes(dir) && dir !== '/usr/include') dirs.push(dir);
+  }
+  return { missing: null, dirs };
+}
+
 // Collectives (native/src/ops/distributed.cc) need libtorch's c10d headers, the Gloo headers
-// (Debian: libgloo-dev) and a library that exports c10d; NCCL also needs nccl.h and a CUDA build.
-// Without them the addon builds without distributed support and says why at run time.
+// (Debian: libgloo-dev) and a library that exports c10d; NCCL also needs a CUDA build, nccl.h
+// and CUDA's headers. Without them the addon builds without distributed support (or without
+// NCCL) and says why.
 function distributed(loc, cuda) {
   const c10d = join(loc.headers, 'torch/csrc/distributed/c10d');
   const searched = [...loc.include, '/usr/include'];
-  const out = { gloo: false, nccl: false, include: [], reason: '' };
+  const out = { gloo: false, nccl: false, include: [], reason: '', ncclReason: '' };
   if (!existsSync(join(c10d, 'ProcessGroupGloo.hpp')) || !existsSync(join(c10d, 'TCPStore.hpp'))) {
     out.reason = `libtorch's c10d headers are missing (${c10d})`;
     return out;
@@ -80,13 +105,22 @@ function distributed(loc, cuda) {
     return out;
   }
   out.gloo = true;
-  const ncclDir = firstWith([...searched, '/usr/local/cuda/include'], 'nccl.h');
-  if (cuda && ncclDir && existsSync(join(c10d, 'ProcessGroupNCCL.hpp'))
-    && exports(join(loc.libdir, 'libtorch_cuda.so'), '_ZN4c10d16ProcessGroupNCCLC1E') !== false) {
-    out.nccl = true;
-    if (!searched.includes(ncclDir)) out.include.push(ncclDir);
-  }
+  out.ncclReason = ncclAnswer(loc, cuda, c10d, out);
   return out;
+}
+
+// Switches NCCL on in `out` (with its include folders) or returns why not.
+function ncclAnswer(loc, cuda, c10d, out) {
+  if (!cuda) return 'libtorch is not a CUDA build';
+  if (!existsSync(join(c10d, 'ProcessGroupNCCL.hpp'))) return `libtorch's c10d has no ProcessGroupNCCL.hpp (${c10d})`;
+  if (exports(join(loc.libdir, 'libtorch_cuda.so'), '_ZN4c10d16ProcessGroupNCCLC1E') === false) {
+    return `${join(loc.libdir, 'libtorch_cuda.so')} does not export ProcessGroupNCCL (libtorch built without USE_NCCL)`;
+  }
+  const found = ncclIncludeDirs(loc);
+  if (found.missing) return `${found.missing} not found (set CUDA_HOME to a CUDA toolkit with NCCL)`;
+  out.nccl = true;
+  out.include.push(...found.dirs);
+  return '';
 }
 
 const loc = locate();
@@ -108,7 +142,7 @@ const out = {
   '--libdir': loc.libdir,
   '--libs': libs.join(' '),
   '--defines': defines.join(' '),
-  '--json': JSON.stringify({ ...loc, include, cuda, cxx11Abi: abi, libs, defines, distributed: { gloo: dist.gloo, nccl: dist.nccl, reason: dist.reason } }, null, 2),
+  '--json': JSON.stringify({ ...loc, include, cuda, cxx11Abi: abi, libs, defines, distributed: { gloo: dist.gloo, nccl: dist.nccl, reason: dist.reason, ncclReason: dist.ncclReason } }, null, 2),
 }[mode];
 if (out === undefined) fail(`unknown option ${mode}`);
 process.stdout.write(out + '\n');

@@ -2,11 +2,13 @@
 // Proves that every native source compiles against more than the libtorch it was written on:
 // Debian 13 (trixie)'s libtorch-dev (2.6), fetched into .cache/libtorch-trixie/ without
 // touching the system (apt-get download with its own sources list, state and cache folders;
-// dpkg -x, never dpkg -i), and the system's libtorch (Debian 12: 1.13). Each native/src/**/*.cc
-// goes through `g++ -fsyntax-only` with binding.gyp's flags and native/configure.mjs's include
-// dirs and defines, so the check sees what a build would see.
-//   node scripts/check-libtorch-headers.mjs                 trixie, system (and $LIBTORCH if set)
-//   node scripts/check-libtorch-headers.mjs --only trixie   one of trixie | system | LIBTORCH
+// dpkg -x, never dpkg -i); trixie's CUDA build, libtorch-cuda-dev 2.6 with NCCL and CUDA 12's
+// headers (contrib and non-free), into .cache/libtorch-cuda-trixie/, so that the CUDA-only code
+// (NCCL collectives) compiles somewhere without a GPU; and the system's libtorch (Debian 12:
+// 1.13). Each native/src/**/*.cc goes through `g++ -fsyntax-only` with binding.gyp's flags and
+// native/configure.mjs's include dirs and defines, so the check sees what a build would see.
+//   node scripts/check-libtorch-headers.mjs                 trixie, cuda-trixie, system (and $LIBTORCH if set)
+//   node scripts/check-libtorch-headers.mjs --only trixie   a comma list of trixie | cuda-trixie | system | LIBTORCH
 //   node scripts/check-libtorch-headers.mjs --no-fetch      reuse the cache as it is (offline)
 // Exits non-zero on any compile error.
 import { spawn, spawnSync } from 'node:child_process';
@@ -18,11 +20,20 @@ import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
-const cache = join(root, '.cache/libtorch-trixie');
 // The headers our sources reach need libtorch-dev and, for c10d's ProcessGroupGloo, libgloo-dev
 // (libtorch-dev's python3-dev and libprotobuf-dev dependencies serve other headers); the include
-// audit below fails if that ever changes.
-const trixiePackages = ['libtorch-dev', 'libgloo-dev'];
+// audit below fails if that ever changes. The CUDA build adds NCCL (libnccl-dev), CUDA's headers
+// (nvidia-cuda-dev, which needs libcu++-dev's) and the CUDA Gloo; of these large packages only
+// usr/include is unpacked and the .deb files are removed afterwards.
+const TREES = {
+  trixie: { cache: join(root, '.cache/libtorch-trixie'), components: 'main', packages: ['libtorch-dev', 'libgloo-dev'], headersOnly: false },
+  'cuda-trixie': {
+    cache: join(root, '.cache/libtorch-cuda-trixie'),
+    components: 'main contrib non-free',
+    packages: ['libtorch-cuda-dev', 'libgloo-cuda-dev', 'libnccl-dev', 'nvidia-cuda-dev', 'libcu++-dev'],
+    headersOnly: true,
+  },
+};
 const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
 // Headers of a system libtorch: using one of these in the trixie check would prove nothing.
 const systemTorchDirs = ['ATen', 'c10', 'torch', 'caffe2', 'gloo'].map((d) => `/usr/include/${d}/`);
@@ -63,10 +74,10 @@ function debianMirror() {
 
 // apt options that point every path apt reads or writes into the cache: the system's sources,
 // preferences, package state and archives are neither read nor changed.
-function aptOptions(mirror) {
-  const apt = join(cache, 'apt');
+function aptOptions(tree, mirror) {
+  const apt = join(tree.cache, 'apt');
   for (const d of ['lists/partial', 'archives/partial', 'empty']) mkdirSync(join(apt, d), { recursive: true });
-  writeFileSync(join(apt, 'sources.list'), `deb [signed-by=${keyring}] ${mirror} trixie main\n`);
+  writeFileSync(join(apt, 'sources.list'), `deb [signed-by=${keyring}] ${mirror} trixie ${tree.components}\n`);
   writeFileSync(join(apt, 'status'), '');
   const o = {
     'Dir::Etc::SourceList': join(apt, 'sources.list'),
@@ -83,28 +94,39 @@ function aptOptions(mirror) {
   return Object.entries(o).flatMap(([k, v]) => ['-o', `${k}=${v}`]);
 }
 
-// Downloads the packages and unpacks them into .cache/libtorch-trixie/root (a fresh tree each time).
-function fetchTrixie() {
-  for (const tool of ['apt-get', 'dpkg']) {
+// Downloads a tree's packages and unpacks them into <cache>/root (a fresh tree each time);
+// <cache>/packages.json records the packages' versions.
+function fetchTree(tree) {
+  for (const tool of ['apt-get', 'dpkg', 'dpkg-deb', 'tar']) {
     if (spawnSync(tool, ['--version']).status !== 0) fail(`${tool} is needed to fetch Debian's libtorch-dev`);
   }
   if (!existsSync(keyring)) fail(`${keyring} is missing (Debian's debian-archive-keyring package)`);
   const mirror = debianMirror();
-  const opts = aptOptions(mirror);
-  log(`apt-get update: ${mirror} trixie main (state and cache in ${relative(root, cache)}/apt)`);
+  const opts = aptOptions(tree, mirror);
+  log(`apt-get update: ${mirror} trixie ${tree.components} (state and cache in ${relative(root, tree.cache)}/apt)`);
   run('apt-get', [...opts, '-qq', 'update']);
-  const debs = join(cache, 'debs');
+  const debs = join(tree.cache, 'debs');
   rmSync(debs, { recursive: true, force: true });
   mkdirSync(debs, { recursive: true });
-  run('apt-get', [...opts, '-qq', 'download', ...trixiePackages], { cwd: debs });
-  const tree = join(cache, 'root');
-  rmSync(tree, { recursive: true, force: true });
+  run('apt-get', [...opts, '-qq', 'download', ...tree.packages], { cwd: debs });
+  const dir = join(tree.cache, 'root');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const versions = {};
   for (const deb of readdirSync(debs).filter((f) => f.endsWith('.deb'))) {
-    log(`unpacking ${deb}`);
-    run('dpkg', ['-x', join(debs, deb), tree]);
+    log(`unpacking ${deb}${tree.headersOnly ? ' (usr/include only)' : ''}`);
+    const [name, version] = deb.split('_');
+    versions[name] = decodeURIComponent(version);
+    if (tree.headersOnly) run('sh', ['-c', `dpkg-deb --fsys-tarfile "$0" | tar -x -C "$1" --wildcards './usr/include/*'`, join(debs, deb), dir]);
+    else run('dpkg', ['-x', join(debs, deb), dir]);
+    if (tree.headersOnly) rmSync(join(debs, deb));
   }
+  writeFileSync(join(tree.cache, 'packages.json'), JSON.stringify(versions, null, 2) + '\n');
   // configure.mjs takes LIBTORCH=<dir> with include/ and lib/; headers are all we compile against.
-  mkdirSync(join(tree, 'usr/lib'), { recursive: true });
+  mkdirSync(join(dir, 'usr/lib'), { recursive: true });
+  // It also takes a CUDA build from lib/libtorch_cuda.so; an empty stand-in says so (nm cannot
+  // read it, so configure lets the headers decide what the library would have exported).
+  if (tree.packages.includes('libtorch-cuda-dev')) writeFileSync(join(dir, 'usr/lib/libtorch_cuda.so'), '');
 }
 
 // ---- compiling ----
@@ -183,9 +205,11 @@ function torchVersion(includeDirs) {
 
 // The Debian package behind the headers (Debian's 1.13.1 headers call themselves 1.13.0).
 function debianVersion(where) {
-  if (where === 'cache') {
-    const deb = existsSync(join(cache, 'debs')) ? readdirSync(join(cache, 'debs')).find((f) => f.startsWith('libtorch-dev_')) : undefined;
-    return deb?.split('_')[1];
+  if (typeof where === 'object') {
+    const file = join(where.cache, 'packages.json');
+    const versions = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+    const name = where.packages[0];
+    return versions[name] === undefined ? undefined : `${name} ${versions[name]}`;
   }
   const r = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'libtorch-dev'], { encoding: 'utf8' });
   return r.status === 0 && r.stdout ? r.stdout : undefined;
@@ -195,7 +219,7 @@ async function checkOne(label, env, { auditSystemTorch, deb }) {
   const flags = compileFlags(env);
   const includeDirs = flags.filter((f) => f.startsWith('-I')).map((f) => f.slice(2));
   const pkg = deb === undefined ? undefined : debianVersion(deb);
-  const version = torchVersion(includeDirs) + (pkg ? ` (libtorch-dev ${pkg})` : '');
+  const version = torchVersion(includeDirs) + (pkg ? ` (${typeof deb === 'object' ? pkg : `libtorch-dev ${pkg}`})` : '');
   const started = Date.now();
   const results = await compileAll(sources(), flags);
   let failed = 0;
@@ -212,19 +236,35 @@ async function checkOne(label, env, { auditSystemTorch, deb }) {
   return { label, version, ok: failed === 0 };
 }
 
+// The trixie trees: fetched (or, offline, as the cache has them), then every source compiled.
+async function checkTree(name, env, noFetch) {
+  const tree = TREES[name];
+  const started = Date.now();
+  if (!noFetch) fetchTree(tree);
+  else if (!existsSync(join(tree.cache, 'root/usr/include/ATen/ATen.h'))) fail(`--no-fetch: nothing in ${relative(root, tree.cache)} yet`);
+  log(`${name}: headers ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const treeEnv = { ...env, LIBTORCH: join(tree.cache, 'root/usr') };
+  if (name === 'cuda-trixie') requireNccl(treeEnv);
+  const label = name === 'trixie' ? 'Debian trixie libtorch-dev' : 'Debian trixie libtorch-cuda-dev, NCCL';
+  return checkOne(label, treeEnv, { auditSystemTorch: true, deb: tree });
+}
+
+// The CUDA tree exists to compile the NCCL code: configure must have switched it on.
+function requireNccl(env) {
+  const config = JSON.parse(run(process.execPath, ['configure.mjs', '--json'], { cwd: nativeDir, env }));
+  if (!config.cuda || !config.distributed.nccl) fail(`cuda-trixie: configure.mjs did not switch NCCL on: ${config.distributed.ncclReason || config.distributed.reason}`);
+}
+
 async function main() {
   const { values } = parseArgs({ options: { only: { type: 'string' }, 'no-fetch': { type: 'boolean' } } });
-  const wanted = (name) => values.only === undefined || values.only === name;
-  if (values.only !== undefined && !['trixie', 'system', 'LIBTORCH'].includes(values.only)) fail(`--only takes trixie, system or LIBTORCH, not ${values.only}`);
+  const known = ['trixie', 'cuda-trixie', 'system', 'LIBTORCH'];
+  const only = values.only?.split(',').map((s) => s.trim());
+  for (const name of only ?? []) if (!known.includes(name)) fail(`--only takes a comma list of ${known.join(', ')}, not ${name}`);
+  const wanted = (name) => only === undefined || only.includes(name);
   const started = Date.now();
   const { LIBTORCH, ...withoutLibtorch } = process.env;
   const checks = [];
-  if (wanted('trixie')) {
-    if (!values['no-fetch']) fetchTrixie();
-    else if (!existsSync(join(cache, 'root/usr/include/ATen/ATen.h'))) fail(`--no-fetch: nothing in ${relative(root, cache)} yet`);
-    log(`headers ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    checks.push(await checkOne('Debian trixie libtorch-dev', { ...withoutLibtorch, LIBTORCH: join(cache, 'root/usr') }, { auditSystemTorch: true, deb: 'cache' }));
-  }
+  for (const name of ['trixie', 'cuda-trixie']) if (wanted(name)) checks.push(await checkTree(name, withoutLibtorch, values['no-fetch']));
   if (wanted('system')) checks.push(await checkOne('system libtorch', withoutLibtorch, { auditSystemTorch: false, deb: 'system' }));
   if (LIBTORCH && wanted('LIBTORCH')) checks.push(await checkOne(`LIBTORCH=${LIBTORCH}`, process.env, { auditSystemTorch: true }));
   for (const c of checks) process.stdout.write(`libtorch ${c.version} (${c.label}): ${c.ok ? 'compiles' : 'FAILS'}\n`);
