@@ -23,7 +23,8 @@
         "src/ops/optim.cc",
         "src/ops/selftest.cc",
         "src/ops/distributed.cc",
-        "src/ops/sync_batchnorm.cc"
+        "src/ops/sync_batchnorm.cc",
+        "src/ops/grad_reducer.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

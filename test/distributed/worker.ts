@@ -14,6 +14,7 @@ import { allGatherObjects } from '../../src/distributed/objects.js';
 import { shareUnits } from '../../src/distributed/work-queue.js';
 import { runTwoClassCase } from '../detect/twoclass/dp-case.js';
 import { GLOBAL_BATCH, STEPS, batchRows, buildCase, parameterValues, trainStep } from './sgd-case.js';
+import { runReducerCase, type ReducerCaseOptions } from './reducer-case.js';
 import { syncRun } from './sync-bn-case.js';
 
 const rank = Number(process.env.RANK);
@@ -153,6 +154,17 @@ function syncBatchNorm(): void {
   print(run);
 }
 
+// ./reducer-case.ts on this rank; REDUCER_CASE (JSON): steps, bucketBytes, withoutGradient,
+// sideUsed ([step][rank] booleans) and backwardTwice.
+function gradReducer(): void {
+  const g = join();
+  const c = JSON.parse(process.env.REDUCER_CASE ?? '{}') as Omit<ReducerCaseOptions, 'sideUsed'> & { sideUsed?: boolean[][] };
+  const { sideUsed: used, ...rest } = c;
+  const run = runReducerCase(g, used === undefined ? rest : { ...rest, sideUsed: (step, r) => used[step]![r]! });
+  g.destroy();
+  print(run);
+}
+
 // Rank 1 leaves (exits, or sleeps without taking part); rank 0's all_reduce must fail in time.
 function peerGone(silent: boolean): void {
   const g = join();
@@ -190,6 +202,7 @@ else if (scenario === 'pretrain') await pretrain();
 else if (scenario === 'contrastive') contrastive();
 else if (scenario === 'twoclass') await twoclass();
 else if (scenario === 'shuffle') shuffle();
+else if (scenario === 'grad-reducer') gradReducer();
 else if (scenario === 'objects') await objectsAndUnits();
 else if (scenario === 'sync-bn') syncBatchNorm();
 else if (scenario === 'peer-exits') peerGone(false);
