@@ -2,7 +2,8 @@ import * as T from '../tensor/index.js';
 import { SpotdiffError } from '../util/errors.js';
 import { Random } from '../util/random.js';
 import { DistributedSampler } from '../distributed/sampler.js';
-import { averageGradients, broadcastState } from '../distributed/grad-average.js';
+import { broadcastState } from '../distributed/grad-average.js';
+import { GradientReducer } from '../distributed/grad-reducer.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
 import type { Module } from '../nn/module.js';
 import type { PretrainMethodName } from './method.js';
@@ -26,6 +27,8 @@ export function checkDataParallel(_method: PretrainMethodName, batchSize: number
  * Every rank ends each step with the same weights; rank 0 writes the files.
  */
 export class DataParallel {
+  #reducer: GradientReducer | null = null;
+
   constructor(readonly group: ProcessGroup) {}
 
   get rank(): number {
@@ -59,10 +62,22 @@ export class DataParallel {
     broadcastState(this.group, module, 0);
   }
 
-  /** Between backward and the optimiser's step: the gradients' mean over the ranks. */
+  /**
+   * Between backward and the optimiser's step: the gradients' mean over the ranks. The first
+   * call hooks the parameters (and averages that step's gradients through the same buckets);
+   * from then on each bucket's all_reduce starts during backward, as soon as its gradients are
+   * ready, and this waits for them. `params` must be the same every step.
+   */
   averageGradients(params: readonly T.Tensor[]): void {
     // Every rank runs the same model and loss, so the same parameters have gradients.
-    averageGradients(this.group, params, { withoutGradient: 'skip' });
+    this.#reducer ??= new GradientReducer(this.group, params, { withoutGradient: 'skip' });
+    this.#reducer.finish();
+  }
+
+  /** Removes the gradient hooks: when training ends. */
+  dispose(): void {
+    this.#reducer?.dispose();
+    this.#reducer = null;
   }
 
   /** The step's losses averaged over ranks, and whether any rank was asked to stop. */

@@ -307,6 +307,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
+    dp?.dispose();
     optimizer?.dispose();
     method?.module.dispose();
     feed?.dispose();

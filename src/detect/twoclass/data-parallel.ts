@@ -1,6 +1,7 @@
 import * as T from '../../tensor/index.js';
 import { SpotdiffError } from '../../util/errors.js';
-import { averageGradients, broadcastState } from '../../distributed/grad-average.js';
+import { broadcastState } from '../../distributed/grad-average.js';
+import { GradientReducer } from '../../distributed/grad-reducer.js';
 import type { ProcessGroup } from '../../distributed/process-group.js';
 import type { Module } from '../../nn/module.js';
 
@@ -21,6 +22,8 @@ export function checkTwoClassDataParallel(batchSize: number, worldSize: number, 
  * step's loss and a stop request are agreed by all. Rank 0 writes the files.
  */
 export class TwoClassDataParallel {
+  #reducer: GradientReducer | null = null;
+
   constructor(readonly group: ProcessGroup) {}
 
   get writes(): boolean {
@@ -50,9 +53,22 @@ export class TwoClassDataParallel {
     }
   }
 
+  /**
+   * Between backward and the optimiser's step: the gradients' mean over the ranks. The first
+   * call hooks the network's parameters (and averages that step's gradients through the same
+   * buckets); from then on each bucket's all_reduce starts during backward, as soon as its
+   * gradients are ready, and this waits for them.
+   */
   averageGradients(network: Module): void {
     // Every rank runs the same network and loss, so the same parameters have gradients.
-    averageGradients(this.group, network, { withoutGradient: 'skip' });
+    this.#reducer ??= new GradientReducer(this.group, network, { withoutGradient: 'skip' });
+    this.#reducer.finish();
+  }
+
+  /** Removes the gradient hooks: when training ends (the network may live on). */
+  dispose(): void {
+    this.#reducer?.dispose();
+    this.#reducer = null;
   }
 
   /** The step's loss averaged over ranks (equal shares: the global batch's mean), and whether any rank was asked to stop. */

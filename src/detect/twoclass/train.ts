@@ -277,6 +277,7 @@ export async function trainTwoClass(request: TwoClassTrainRequest, hooks: TwoCla
     run?.network.dispose();
     throw e;
   } finally {
+    run?.dp?.dispose();
     T.setDefaultDevice(previous);
   }
 }
