@@ -1,4 +1,5 @@
-import { open, readFile, truncate } from 'node:fs/promises';
+import { open, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { SpotdiffError } from '../util/errors.js';
 
@@ -9,6 +10,12 @@ import { SpotdiffError } from '../util/errors.js';
  * sha256 of that folder's model.json bytes: a resumed benchmark trusts a line only while the
  * folder still holds that very model.json (a refit writes a new one: its creation time
  * changes the bytes). A torn last line (a crash mid-write) is cut off with a warning.
+ *
+ * A benchmark split across processes keeps one writer per file: rank 0 appends to the record,
+ * rank r > 0 to its own results.rank-<r>.jsonl beside it. Once every rank is done (and when a
+ * later benchmark starts) those are folded into the record, so a finished benchmark leaves the
+ * one record a single process writes; a resumed benchmark reads them all together, whatever
+ * the number of processes of the interrupted one.
  */
 
 export const RESULTS_RECORD_VERSION = 1;
@@ -86,5 +93,62 @@ export async function appendResult(path: string, line: ResultLine): Promise<void
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+const RANK_RECORD = /^results\.rank-(\d+)\.jsonl$/;
+
+/** The file rank `rank` of a benchmark split across processes appends to: the record itself for rank 0. */
+export function rankRecordPath(path: string, rank: number): string {
+  return rank === 0 ? path : join(dirname(path), `results.rank-${rank}.jsonl`);
+}
+
+/** The rank files beside the record (an interrupted multi-process benchmark's), by rank. */
+export async function rankRecordFiles(path: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new SpotdiffError('ERR_IO', `cannot read ${dirname(path)}: ${(e as Error).message}`, { cause: e });
+  }
+  const ranked = names.flatMap((n) => {
+    const m = RANK_RECORD.exec(n);
+    return m === null || basename(path) === n ? [] : [{ n, rank: Number(m[1]) }];
+  });
+  return ranked.sort((a, b) => a.rank - b.rank).map((r) => join(dirname(path), r.n));
+}
+
+/** The record and its rank files read together (readResultsRecord on each; a rank file's line wins, being newer). */
+export async function readRecordWithRanks(path: string, warn: (line: string) => void): Promise<Map<string, ResultLine>> {
+  const out = await readResultsRecord(path, warn);
+  for (const file of await rankRecordFiles(path)) for (const [k, line] of await readResultsRecord(file, warn)) out.set(k, line);
+  return out;
+}
+
+/**
+ * Appends the rank files' lines to the record (rewritten whole, atomically) and removes them;
+ * nothing when there are none. A crash between the two leaves lines twice, which read the same.
+ */
+export async function foldRankRecords(path: string): Promise<void> {
+  const files = await rankRecordFiles(path);
+  if (files.length === 0) return;
+  let text = '';
+  for (const f of [path, ...files]) text += await readFileOr(f, '');
+  await writeFileAtomic(path, text);
+  for (const f of files) await rm(f, { force: true });
+}
+
+/** Removes the rank files (a benchmark that starts afresh). */
+export async function removeRankRecords(path: string): Promise<void> {
+  for (const f of await rankRecordFiles(path)) await rm(f, { force: true });
+}
+
+async function readFileOr(path: string, missing: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return missing;
+    throw new SpotdiffError('ERR_IO', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -2,17 +2,23 @@ import { join } from 'node:path';
 import type { Command } from './command.js';
 import { intFlag, listFlag, MAX_IMAGE_SIDE, numberFlag, parseFlags, requireFlag } from './args.js';
 import { deviceFlag } from './device-flag.js';
+import { LAUNCH_FLAGS, launchFlags, runLauncher, type LaunchFlags } from './launch-flags.js';
+import { benchmarkRank } from './benchmark-ranks.js';
 import { methodChoices, methodFlag, methodList } from './method-flag.js';
 import { SpotdiffError } from '../util/errors.js';
 import { paperFigures, paperMeans } from '../benchmark/paper-figures.js';
 import { benchmarkProtocol, PROTOCOL_NAMES, type BenchmarkProtocol } from '../benchmark/protocol.js';
 import { benchmarkInits, RANDOM_INIT, type BenchmarkInit } from '../benchmark/inits.js';
 import type { PaperFigures, ReportMetricKey } from '../report/index.js';
+import type { MetricRecord } from '../metrics/table.js';
+import type { EvalResult } from '../detect/run/evaluate.js';
+import type { ModelManifest } from '../detect/run/model-folder.js';
 
 const usage = `usage: spotdiff benchmark --data PREPARED_ROOT --method ${methodChoices()} [--objects a,b]
                           [--backbone B] [--weights FILE] [--size N] [--seed S] [--models DIR]
                           [--device cpu|cuda|auto]
                           [--paper-results FILE] [--json] [--report DIR]
+                          [--nproc N [--nnodes M --node-rank R --master ADDR:PORT]]
        spotdiff benchmark --protocol ${PROTOCOL_NAMES.join('|')} --data PREPARED_ROOT
                           --weights A,B,... [--names a,b,...] [--pairs base:spd,...]
                           [--method padim|patchcore (1cls)] [--runs R]
@@ -57,6 +63,19 @@ Models go to --models DIR/<protocol>/<row>/<object>[/<classifier|segmenter>][/ru
 a 2-class fit checkpoints into <that folder>.work beside it (removed once the model is
 saved) and each result is appended to DIR/<protocol>/results.jsonl as it is evaluated.
 Without --resume the results record starts afresh and every model is fitted again.
+
+With --nproc N the fits are shared across N processes (each takes the next fit when it is free;
+each fit is seeded as in one process, so the results are the same) and the first prints the
+one table; the others print only progress lines, "[rank R] " before each. Each process of a
+machine gets its share of the cores (SPOTDIFF_THREADS) and, with --device cuda, GPU <local rank
+mod GPUs>. Rank r > 0 records its results in results.rank-<r>.jsonl beside results.jsonl until
+the benchmark ends (then they are folded into it); --resume reads them all, whatever the number
+of processes of the interrupted run. With --report, the report's models that another process
+fitted are scored again by the first. A process that fails stops the others; saved models stay.
+  --nproc N             run as N processes on this machine (as torchrun)
+  --nnodes M --node-rank R --master ADDR:PORT
+                        the same across M machines sharing the --models folder: start
+                        spotdiff on each with its R (0..M-1); rank 0 listens on ADDR:PORT
 
 Methods:
 ${methodList()}`;
@@ -116,48 +135,52 @@ export const command: Command = {
       report: { type: 'string' },
       quiet: { type: 'boolean' },
       resume: { type: 'boolean' },
+      ...LAUNCH_FLAGS,
     });
-    if (values.protocol !== undefined) return runProtocol(values);
+    const launch = launchFlags(values);
+    if (values.protocol !== undefined) return runProtocol(values, argv, launch);
     for (const f of ['names', 'pairs', 'runs', 'epochs', 'iterations', 'lr', 'batch-size', 'resume'] as const) {
       if (values[f] !== undefined) throw new SpotdiffError('ERR_USAGE', `--${f} applies with --protocol only`);
     }
-    return runTable2(values);
+    return runTable2(values, argv, launch);
   },
 };
 
+/** Not a worker of a --nproc job (those leave warnings and checks to their launcher). */
+const notAWorker = (): boolean => process.env.RANK === undefined;
+
 /** The single-method mode: one weights file, a Table-2-style per-object table. */
-async function runTable2(values: Values): Promise<number> {
+async function runTable2(values: Values, argv: readonly string[], launch: LaunchFlags | null): Promise<number> {
   const data = requireFlag(values.data as string | undefined, 'data');
   const method = methodFlag(requireFlag(values.method as string | undefined, 'method')).name;
   const c = await commonFlags(values);
   const weights = values.weights as string | undefined;
-  if (weights === undefined) process.stderr.write(`spotdiff: warning: no --weights given: ${c.backbone} is randomly initialised (seed ${c.seed}); results need pretrained weights\n`);
+  if (weights === undefined && notAWorker()) process.stderr.write(`spotdiff: warning: no --weights given: ${c.backbone} is randomly initialised (seed ${c.seed}); results need pretrained weights\n`);
   const { openDataset } = await import('../data/datasets/open.js');
-  const { fitAndEvaluate } = await import('../detect/run/fit-and-evaluate.js');
-  const { metricValues } = await import('../detect/run/evaluate.js');
-  const { writeEvalReport } = await import('../detect/run/report.js');
-  const { buildTable, renderText, tableJson } = await import('../metrics/index.js');
   const ds = await openDataset(data, { objects: listFlag(values.objects as string | undefined) });
   const objects = listFlag(values.objects as string | undefined) ?? ds.objects;
-  await (await import('../detect/run/model-output.js')).checkModelsRoot(c.modelsRoot);
   const report = values.report as string | undefined;
-  if (report !== undefined) await (await import('../report/index.js')).checkReportFolder(report);
-  const paper = paperFigures(values['paper-results'] as string | undefined, method, objects);
-  const results = [];
-  const manifests = [];
-  const records = [];
-  for (const object of objects) {
-    if (!c.quiet) process.stderr.write(`benchmark: ${object}\n`);
-    const out = join(c.modelsRoot, object);
-    const { manifest, result: r } = await fitAndEvaluate({ method, data, object, backbone: c.backbone, weights, size: c.size, seed: c.seed, out, quiet: c.quiet, device: c.device });
-    records.push({ object, metrics: Object.fromEntries(TABLE_KEYS.filter((k) => metricValues(r)[k] !== undefined).map((k) => [k, metricValues(r)[k] as number])) });
-    if (report !== undefined) results.push(r);
-    else r.scored.maps.length = 0;
-    manifests.push(manifest);
+  // Checked once, before any process fits: by the launcher of a --nproc job, not its workers.
+  if (notAWorker()) {
+    await (await import('../detect/run/model-output.js')).checkModelsRoot(c.modelsRoot);
+    if (report !== undefined) await (await import('../report/index.js')).checkReportFolder(report);
   }
-  const table = buildTable(records, { meanRow: true });
+  const paper = paperFigures(values['paper-results'] as string | undefined, method, objects);
+  if (launch !== null && notAWorker()) return runLauncher('benchmark', argv, launch);
+  const ranked = await benchmarkRank(launch, c.device);
+  let fitted;
+  try {
+    fitted = await fitObjects({ method, data, objects, weights, c: { ...c, device: ranked.device }, report: report !== undefined, group: ranked.group, progressLine: ranked.progressLine });
+  } finally {
+    ranked.group?.destroy();
+  }
+  // The first process speaks for the job.
+  if (fitted === null) return 0;
+  const { buildTable, renderText, tableJson } = await import('../metrics/index.js');
+  const { writeEvalReport } = await import('../detect/run/report.js');
+  const table = buildTable(fitted.records, { meanRow: true });
   let reportPath: string | null = null;
-  if (report !== undefined) reportPath = await writeEvalReport(report, manifests[0]!, results, data, paper, manifests);
+  if (report !== undefined) reportPath = await writeEvalReport(report, fitted.manifests[0]!, fitted.results, data, paper, fitted.manifests);
   if (values.json === true) process.stdout.write(JSON.stringify({ method, backbone: c.backbone, data, table: tableJson(table), paper, report: reportPath }, null, 2) + '\n');
   else {
     const lines = [`${method} (${c.backbone}${weights === undefined ? ', random init' : ''}) on ${data}`, renderText(table)];
@@ -169,6 +192,50 @@ async function runTable2(values: Values): Promise<number> {
     process.stdout.write(lines.join('\n') + '\n');
   }
   return 0;
+}
+
+interface Table2Fits {
+  method: string;
+  data: string;
+  objects: readonly string[];
+  weights: string | undefined;
+  c: Common;
+  /** Whether the report's scored maps are wanted. */
+  report: boolean;
+  group: import('../distributed/process-group.js').ProcessGroup | null;
+  progressLine: (line: string) => string;
+}
+
+/**
+ * Fits and evaluates each object into <models>/<object>, shared across the group's processes
+ * when there is one; the records, manifests and (for the report) results in object order, on
+ * the first process (null on the others). A report's result another process computed is scored
+ * again here from the saved model (its maps stayed there).
+ */
+async function fitObjects(f: Table2Fits): Promise<{ records: MetricRecord[]; manifests: ModelManifest[]; results: EvalResult[] } | null> {
+  const { fitAndEvaluate } = await import('../detect/run/fit-and-evaluate.js');
+  const { metricValues } = await import('../detect/run/evaluate.js');
+  const { shareUnits } = await import('../distributed/work-queue.js');
+  const { evaluateSavedModel } = await import('../benchmark/run.js');
+  const rank = f.group?.rank ?? 0;
+  const kept = new Map<number, EvalResult>();
+  const done = await shareUnits(f.group, f.objects.map((_, i) => i), async (i) => {
+    const object = f.objects[i]!;
+    if (!f.c.quiet) process.stderr.write(f.progressLine(`benchmark: ${object}`) + '\n');
+    const out = join(f.c.modelsRoot, object);
+    const { manifest, result: r } = await fitAndEvaluate({ method: f.method, data: f.data, object, backbone: f.c.backbone, weights: f.weights, size: f.c.size, seed: f.c.seed, out, quiet: f.c.quiet || f.group !== null, device: f.c.device });
+    const record: MetricRecord = { object, metrics: Object.fromEntries(TABLE_KEYS.filter((k) => metricValues(r)[k] !== undefined).map((k) => [k, metricValues(r)[k] as number])) };
+    if (f.report && rank === 0) kept.set(i, r);
+    else r.scored.maps.length = 0;
+    return { record, manifest };
+  });
+  if (rank !== 0) return null;
+  const results: EvalResult[] = [];
+  if (f.report) {
+    for (const [i, object] of f.objects.entries()) results.push(kept.get(i) ?? (await evaluateSavedModel(join(f.c.modelsRoot, object), { data: f.data, object, device: f.c.device, quiet: f.c.quiet })).result);
+  }
+  const ordered = f.objects.map((_, i) => done.get(i)!);
+  return { records: ordered.map((d) => d.record), manifests: ordered.map((d) => d.manifest), results };
 }
 
 /** --pairs base:spd,... as pairs. */
@@ -195,12 +262,12 @@ function trainingOverrides(values: Values, protocol: BenchmarkProtocol): Record<
 /** The rows from --weights, --names and --pairs. */
 function initsFlags(values: Values, c: Common): BenchmarkInit[] {
   const weights = listFlag(values.weights as string | undefined) ?? [RANDOM_INIT];
-  if (values.weights === undefined) process.stderr.write(`spotdiff: warning: no --weights given: one row, ${c.backbone} randomly initialised (seed ${c.seed}); results need pretrained weights\n`);
+  if (values.weights === undefined && notAWorker()) process.stderr.write(`spotdiff: warning: no --weights given: one row, ${c.backbone} randomly initialised (seed ${c.seed}); results need pretrained weights\n`);
   return benchmarkInits(weights, listFlag(values.names as string | undefined), pairsFlag(values.pairs as string | undefined));
 }
 
 /** The protocol mode: every row × object × run, the paper's Tables 3/4 layout. */
-async function runProtocol(values: Values): Promise<number> {
+async function runProtocol(values: Values, argv: readonly string[], launch: LaunchFlags | null): Promise<number> {
   const protocol = benchmarkProtocol(values.protocol as string);
   const data = requireFlag(values.data as string | undefined, 'data');
   let method: string | undefined;
@@ -217,20 +284,40 @@ async function runProtocol(values: Values): Promise<number> {
   const objects = listFlag(values.objects as string | undefined) ?? (await openDataset(split)).objects;
   await openDataset(split, { objects });
   const report = values.report as string | undefined;
-  if (report !== undefined) await (await import('../report/index.js')).checkReportFolder(report);
+  if (report !== undefined && notAWorker()) await (await import('../report/index.js')).checkReportFolder(report);
   const paper = paperMeans(values['paper-results'] as string | undefined, protocol.paper(method ?? ''), inits.map((i) => i.name), objects);
-  const { runBenchmark } = await import('../benchmark/run.js');
+  const { runBenchmark, checkBenchmarkModels } = await import('../benchmark/run.js');
   const { defaultWorkFolder, removeWorkFolder } = await import('./work-folder.js');
-  const outcome = await runBenchmark({
+  const options = {
     protocol, method, objects, inits, runs, seed: c.seed, modelsRoot: c.modelsRoot, overrides,
     data: split, backbone: c.backbone, size: c.size, device: c.device, quiet: c.quiet,
     batchSize,
     keepFirstRow: report !== undefined,
     workFolders: { folderOf: defaultWorkFolder, clear: removeWorkFolder },
     resume: values.resume === true,
-    warn: (line) => process.stderr.write(`spotdiff: ${line}\n`),
-    progress: c.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
-  });
+    warn: (line: string) => process.stderr.write(`spotdiff: ${line}\n`),
+  };
+  // The launcher checks the models folder before any process starts (a refusal is a usage error, exit 2); rank 0 checks it again as it opens the record.
+  if (launch !== null && notAWorker()) {
+    await checkBenchmarkModels(options);
+    return runLauncher('benchmark', argv, launch);
+  }
+  const ranked = await benchmarkRank(launch, c.device);
+  let outcome;
+  try {
+    outcome = await runBenchmark({
+      ...options,
+      device: ranked.device,
+      // Several processes' fit progress would interleave: each says only which fit it starts.
+      quiet: c.quiet || ranked.group !== null,
+      group: ranked.group,
+      progress: c.quiet ? undefined : (line) => process.stderr.write(`${ranked.progressLine(line)}\n`),
+    });
+  } finally {
+    ranked.group?.destroy();
+  }
+  // The first process speaks for the job.
+  if (outcome === null) return 0;
   const { summaryRows, renderSummaryText } = await import('../benchmark/summary.js');
   const rows = summaryRows(inits, outcome.tables, paper);
   let reportPath: string | null = null;

@@ -101,11 +101,14 @@ export async function runLauncher(verb: string, argv: readonly string[], flags: 
   }
 }
 
-/** Inside a worker the launcher started: joins the job's group (null when not a worker). */
-export async function joinLaunchedGroup(): Promise<ProcessGroup | null> {
+/**
+ * Inside a worker the launcher started: joins the job's group (null when not a worker).
+ * `timeoutMs`: how long joining and each collective may wait (default: ProcessGroup's).
+ */
+export async function joinLaunchedGroup(timeoutMs?: number): Promise<ProcessGroup | null> {
   const { workerPlaceFromEnv } = await import('../distributed/env.js');
   const place = workerPlaceFromEnv();
   if (place === null) return null;
   const { ProcessGroup } = await import('../distributed/process-group.js');
-  return ProcessGroup.join({ host: place.host, port: place.port, rank: place.rank, worldSize: place.worldSize, interfaces: place.interfaces });
+  return ProcessGroup.join({ host: place.host, port: place.port, rank: place.rank, worldSize: place.worldSize, interfaces: place.interfaces, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
 }

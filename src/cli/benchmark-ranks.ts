@@ -1,0 +1,36 @@
+import type { ProcessGroup } from '../distributed/process-group.js';
+import { joinLaunchedGroup, type LaunchFlags } from './launch-flags.js';
+
+/**
+ * A benchmark worker's place in a `--nproc` job: its group (null in a one-process benchmark),
+ * its device and how its progress lines read. Collectives wait as long as the slowest fit
+ * takes (a rank with no fit left waits for the others'), so the group gets a timeout of days,
+ * not ProcessGroup's minutes; a rank that dies still fails them at once (its connections close)
+ * and the launcher stops the others.
+ */
+
+export interface BenchmarkRank {
+  group: ProcessGroup | null;
+  /** The device this process fits on: with several processes on a machine, --device cuda becomes cuda:<local rank mod GPUs>. */
+  device: string;
+  /** A progress line as this process prints it ("[rank R] " before it in a job of several). */
+  progressLine(line: string): string;
+}
+
+/** A week: longer than any one fit, short of hanging forever. */
+const BENCHMARK_COLLECTIVE_TIMEOUT_MS = 7 * 24 * 3600 * 1000;
+
+export async function benchmarkRank(launch: LaunchFlags | null, device: string): Promise<BenchmarkRank> {
+  const group = launch === null ? null : await joinLaunchedGroup(BENCHMARK_COLLECTIVE_TIMEOUT_MS);
+  if (group === null) return { group, device, progressLine: (line) => line };
+  return { group, device: await rankDevice(device), progressLine: (line) => `[rank ${group.rank}] ${line}` };
+}
+
+async function rankDevice(device: string): Promise<string> {
+  if (device !== 'cuda') return device;
+  const { engineInfo } = await import('../tensor/index.js');
+  const { workerPlaceFromEnv } = await import('../distributed/env.js');
+  const gpus = engineInfo().cudaDeviceCount;
+  const local = workerPlaceFromEnv()?.localRank ?? 0;
+  return gpus > 0 ? `cuda:${local % gpus}` : device;
+}
