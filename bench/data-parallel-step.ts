@@ -1,18 +1,21 @@
 // Data-parallel scaling on CPU: one ResNet-18 training step (SGD, cross-entropy, 10 classes) on
 // a global batch of DP_BATCH (16) images of DP_SIZE (112) px, in 1 process and in 2 processes of
 // one thread each, on loopback (Gloo). Prints the median step time and, for 2 processes, the
-// part spent averaging gradients (bucketed all_reduce of 11.2 M floats). The script starts its
-// own workers (RANK unset = the launcher).
+// part spent averaging gradients (bucketed all_reduce of 11.2 M floats): blocking after
+// backward (averageGradients), and overlapped with backward (GradientReducer: the time is what
+// finish() still waits after backward). The script starts its own workers (RANK unset = the launcher).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import * as T from '../src/tensor/index.js';
-import { ProcessGroup, averageGradients } from '../src/distributed/index.js';
+import { GradientReducer, ProcessGroup, averageGradients } from '../src/distributed/index.js';
 import { resnet18 } from '../src/models/resnet.js';
 import { SGD, crossEntropy } from '../src/nn/index.js';
 
 const batch = Number(process.env.DP_BATCH ?? 16);
 const size = Number(process.env.DP_SIZE ?? 112);
 const steps = Number(process.env.DP_STEPS ?? 6);
+// Gradient bucket size (DP_BUCKET_MB, default DDP's 25 MiB) for both ways of averaging.
+const bucketBytes = Math.round(Number(process.env.DP_BUCKET_MB ?? 25) * 2 ** 20);
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -32,6 +35,9 @@ function worker(): void {
   T.manualSeed(0);
   const model = resnet18({ numClasses: 10 });
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const overlap = process.env.DP_MODE === 'overlap';
+  const reducer = g !== null && overlap ? new GradientReducer(g, model, { bucketBytes }) : null;
+  const average = (): void => (reducer !== null ? reducer.finish() : g !== null ? averageGradients(g, model, { bucketBytes }) : undefined);
   const local = batch / world;
   const x = T.keep(T.randn([local, 3, size, size]));
   const y = T.keep(T.tensor(Int32Array.from({ length: local }, (_, i) => i % 10), [local], { dtype: 'int64' }));
@@ -45,7 +51,7 @@ function worker(): void {
       model.zeroGrad();
       crossEntropy(model.forward(x), y).backward();
       const c0 = performance.now();
-      if (g !== null) averageGradients(g, model);
+      average();
       comm = performance.now() - c0;
       opt.step();
     });
@@ -54,16 +60,19 @@ function worker(): void {
       commMs.push(comm);
     }
   }
+  const launched = reducer?.stats();
+  reducer?.dispose();
   g?.destroy();
   if (rank === 0) {
     const line = `${world} process${world > 1 ? 'es' : ''} × ${T.getNumThreads()} thread, ${local} images each: step median ${median(stepMs).toFixed(0)} ms`;
-    console.log(world > 1 ? `${line}, averaging gradients ${median(commMs).toFixed(0)} ms` : line);
+    const how = overlap ? `overlapped with backward (${launched!.launchedInBackward} of ${launched!.buckets} buckets started during backward), waiting in finish()` : 'blocking after backward, averaging gradients';
+    console.log(world > 1 ? `${line}, ${how} ${median(commMs).toFixed(0)} ms` : line);
   }
 }
 
-async function run(world: number): Promise<void> {
+async function run(world: number, mode: 'blocking' | 'overlap' = 'blocking'): Promise<void> {
   const port = await freePort();
-  const env = { ...process.env, SPOTDIFF_THREADS: '1', OMP_NUM_THREADS: '1', MASTER_PORT: String(port), WORLD_SIZE: String(world) };
+  const env = { ...process.env, SPOTDIFF_THREADS: '1', OMP_NUM_THREADS: '1', MASTER_PORT: String(port), WORLD_SIZE: String(world), DP_MODE: mode };
   const codes = await Promise.all(Array.from({ length: world }, (_, rank) => new Promise<number | null>((resolve) => {
     spawn(process.execPath, [process.argv[1]!], { env: { ...env, RANK: String(rank) }, stdio: 'inherit' }).on('close', resolve);
   })));
@@ -71,9 +80,10 @@ async function run(world: number): Promise<void> {
 }
 
 if (process.env.RANK === undefined) {
-  console.log(`ResNet-18, global batch ${batch} at ${size} px, ${steps} timed steps`);
+  console.log(`ResNet-18, global batch ${batch} at ${size} px, ${steps} timed steps, buckets of ${(bucketBytes / 2 ** 20).toFixed(1)} MiB`);
   await run(1);
-  await run(2);
+  await run(2, 'blocking');
+  await run(2, 'overlap');
 } else {
   worker();
 }
