@@ -84,6 +84,16 @@ test('GradientReducer: two backward passes before finish() make it throw ERR_BAD
   assert.deepEqual(runs[1]!.params, runs[0]!.params);
 });
 
+test('GradientReducer: a peer that left makes finish() throw ERR_NETWORK naming the ranks (the all_reduce was started during backward)', { skip }, async () => {
+  const [r0] = await runRanks('grad-reducer-peer-exits', 2);
+  assert.equal(r0!.code, 0, r0!.stderr);
+  const got = r0!.result as { failed: boolean; code: string; message: string; launchedInBackward: number };
+  assert.equal(got.failed, true);
+  assert.equal(got.code, 'ERR_NETWORK');
+  assert.match(got.message, /rank 0 of 2: all_reduce of gradients failed \(peer: rank 1\)/);
+  assert.equal(got.launchedInBackward, 1);
+});
+
 test('GradientReducer: a group of one process leaves the gradients as they are; a bucket size must be positive', { skip }, async () => {
   const group = ProcessGroup.join({ host: '127.0.0.1', port: await freePort(), rank: 0, worldSize: 1, timeoutMs: 10_000 });
   try {

@@ -1,7 +1,7 @@
 // One rank of a test/distributed scenario, started by ./ranks.ts with RANK, WORLD_SIZE,
 // MASTER_ADDR and MASTER_PORT set; prints one JSON line with what it saw.
 import * as T from '../../src/tensor/index.js';
-import { ProcessGroup, averageGradients, broadcastState, workerPlaceFromEnv } from '../../src/distributed/index.js';
+import { GradientReducer, ProcessGroup, averageGradients, broadcastState, workerPlaceFromEnv } from '../../src/distributed/index.js';
 import { BatchNorm1d, Linear, Sequential } from '../../src/nn/index.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
 import { Random } from '../../src/util/random.js';
@@ -165,6 +165,22 @@ function gradReducer(): void {
   print(run);
 }
 
+// Rank 1 leaves; rank 0's reducer starts its all_reduce during backward, and finish() must fail.
+function gradReducerPeerGone(): void {
+  const g = join();
+  if (rank === 1) process.exit(0);
+  const model = new Linear(3, 2);
+  const reducer = new GradientReducer(g, model);
+  T.sum(model.forward(T.ones([2, 3]))).backward();
+  try {
+    reducer.finish();
+    print({ failed: false });
+  } catch (e) {
+    print({ failed: true, code: (e as { code?: string }).code, message: (e as Error).message, launchedInBackward: reducer.stats().launchedInBackward });
+  }
+  process.exit(0);
+}
+
 // Rank 1 leaves (exits, or sleeps without taking part); rank 0's all_reduce must fail in time.
 function peerGone(silent: boolean): void {
   const g = join();
@@ -203,6 +219,7 @@ else if (scenario === 'contrastive') contrastive();
 else if (scenario === 'twoclass') await twoclass();
 else if (scenario === 'shuffle') shuffle();
 else if (scenario === 'grad-reducer') gradReducer();
+else if (scenario === 'grad-reducer-peer-exits') gradReducerPeerGone();
 else if (scenario === 'objects') await objectsAndUnits();
 else if (scenario === 'sync-bn') syncBatchNorm();
 else if (scenario === 'peer-exits') peerGone(false);
