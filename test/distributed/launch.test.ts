@@ -41,7 +41,8 @@ test('workers get the rank variables torchrun sets; a worker reads its place bac
   assert.equal(env.LOCAL_RANK, '1');
   assert.equal(env.LOCAL_WORLD_SIZE, '2');
   assert.ok(Number(env.SPOTDIFF_THREADS) >= 1);
-  assert.deepEqual(workerPlaceFromEnv(env), { rank: 5, worldSize: 6, localRank: 1, host: '10.0.0.1', port: 1234 });
+  assert.deepEqual(workerPlaceFromEnv(env), { rank: 5, worldSize: 6, localRank: 1, host: '10.0.0.1', port: 1234, interfaces: [] });
+  assert.deepEqual(workerPlaceFromEnv({ ...env, GLOO_SOCKET_IFNAME: 'eth1, eth2' })?.interfaces, ['eth1', 'eth2']);
   assert.equal(workerEnv({ nproc: 2, masterHost: 'h', masterPort: 1, command: '', args: [], env: { OMP_NUM_THREADS: '3' } }, 0).SPOTDIFF_THREADS, undefined);
   assert.equal(workerPlaceFromEnv({}), null);
 });
