@@ -30,9 +30,11 @@ export interface GradientReducerStats {
  * it ready, and a bucket whose parameters are all ready starts its all_reduce while backward
  * goes on. Call finish() after each backward (before the optimiser's step): it runs the buckets
  * that are still waiting (parameters without a gradient this step), waits for all and leaves
- * each gradient replaced by its mean, exactly as averageGradients would. One backward per
- * finish(): a gradient accumulated twice makes finish() throw (ERR_BAD_INPUT) and leaves the
- * gradients unaveraged. Every rank must pass the same parameters in the same order. A group of
+ * each gradient replaced by its mean, exactly as averageGradients would. A bucket's gradients
+ * are read when it starts, so nothing may change them between backward and finish() (clip or
+ * unscale after it). One backward per finish(): a gradient accumulated twice makes finish()
+ * throw (ERR_BAD_INPUT, after the step's collectives, so the ranks stay in step) and leaves
+ * the gradients unaveraged. Every rank must pass the same parameters in the same order. A group of
  * one process makes this a no-op. dispose() removes the hooks; it must be called when training ends.
  */
 export class GradientReducer {
