@@ -3,6 +3,9 @@ import * as T from '../tensor/index.js';
 /** torch DDP's default bucket size (bucket_cap_mb = 25). */
 export const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
 
+/** torch DDP's first bucket (dist._DEFAULT_FIRST_BUCKET_BYTES): the gradients ready first start early. */
+export const DEFAULT_FIRST_BUCKET_BYTES = 1024 * 1024;
+
 const BYTES: Readonly<Record<T.DType, number>> = {
   float64: 8, int64: 8, float32: 4, int32: 4, float16: 2, bfloat16: 2, int16: 2, int8: 1, uint8: 1, bool: 1,
 };

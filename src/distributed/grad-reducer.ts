@@ -2,12 +2,17 @@ import type * as T from '../tensor/index.js';
 import { callOp } from '../tensor/native.js';
 import { Module } from '../nn/module.js';
 import { SpotdiffError, isSpotdiffError } from '../util/errors.js';
-import { DEFAULT_BUCKET_BYTES } from './buckets.js';
+import { DEFAULT_BUCKET_BYTES, DEFAULT_FIRST_BUCKET_BYTES } from './buckets.js';
 import { nativeGroupId, type ProcessGroup } from './process-group.js';
 
 export interface GradientReducerOptions {
   /** The size of a bucket, one all_reduce each (DDP's bucket_cap_mb). */
   bucketBytes?: number;
+  /**
+   * The size of the first bucket (the last layers, ready first), at most bucketBytes: DDP's
+   * 1 MiB (_DEFAULT_FIRST_BUCKET_BYTES), so that communication starts early in backward.
+   */
+  firstBucketBytes?: number;
   /** A parameter without a gradient this step: as averageGradients' option of the same name. */
   withoutGradient?: 'zeros' | 'skip';
 }
@@ -43,14 +48,17 @@ export class GradientReducer {
 
   constructor(group: ProcessGroup, source: Module | readonly T.Tensor[], opts: GradientReducerOptions = {}) {
     const bucketBytes = opts.bucketBytes ?? DEFAULT_BUCKET_BYTES;
-    if (!(bucketBytes > 0) || !Number.isSafeInteger(bucketBytes)) throw new SpotdiffError('ERR_BAD_INPUT', `bucket size must be a positive whole number of bytes, got ${bucketBytes}`);
+    const firstBucketBytes = opts.firstBucketBytes ?? DEFAULT_FIRST_BUCKET_BYTES;
+    for (const [what, v] of [['bucket', bucketBytes], ['first bucket', firstBucketBytes]] as const) {
+      if (!(v > 0) || !Number.isSafeInteger(v)) throw new SpotdiffError('ERR_BAD_INPUT', `${what} size must be a positive whole number of bytes, got ${v}`);
+    }
     this.worldSize = group.worldSize;
     if (group.worldSize === 1) {
       this.#id = null;
       return;
     }
     const params = source instanceof Module ? source.parameters() : source;
-    const id = callOp('grad_reducer_create', [nativeGroupId(group), params.map((p) => p.handle), bucketBytes, opts.withoutGradient ?? 'zeros']);
+    const id = callOp('grad_reducer_create', [nativeGroupId(group), params.map((p) => p.handle), bucketBytes, opts.withoutGradient ?? 'zeros', firstBucketBytes]);
     this.#id = id as number;
   }
 

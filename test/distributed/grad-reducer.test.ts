@@ -28,14 +28,18 @@ function assertMatchesBlocking(runs: ReducerCaseRun[], steps: number[]): void {
   }
 }
 
-const cases: [world: number, bucketBytes: number, buckets: number][] = [
-  [2, 25 * 1024 * 1024, 1],
-  [2, 200, 4],
-  [3, 200, 4],
+// [ranks, bucket cap, first bucket cap, buckets]: with a first cap of 200 bytes the last
+// parameters make a bucket of their own before the 25 MB cap takes the rest.
+const cases: [world: number, bucketBytes: number, firstBucketBytes: number | undefined, buckets: number][] = [
+  [2, 25 * 1024 * 1024, undefined, 1],
+  [2, 25 * 1024 * 1024, 200, 2],
+  [2, 200, undefined, 4],
+  [3, 200, undefined, 4],
 ];
-for (const [world, bucketBytes, buckets] of cases) {
-  test(`GradientReducer on ${world} ranks, ${buckets} bucket(s): the blocking averageGradients' gradients (1e-6) and one process's weights after 4 steps (1e-5); every bucket started during backward`, { skip }, async () => {
-    const c = { steps: 4, bucketBytes, withoutGradient: 'zeros' } as const;
+for (const [world, bucketBytes, firstBucketBytes, buckets] of cases) {
+  const first = firstBucketBytes === undefined ? '' : `, first bucket ${firstBucketBytes} bytes`;
+  test(`GradientReducer on ${world} ranks, ${buckets} bucket(s)${first}: the blocking averageGradients' gradients (1e-6) and one process's weights after 4 steps (1e-5); every bucket started during backward`, { skip }, async () => {
+    const c = { steps: 4, bucketBytes, withoutGradient: 'zeros', ...(firstBucketBytes !== undefined ? { firstBucketBytes } : {}) } as const;
     const runs = await ranksOf(world, c);
     assertMatchesBlocking(runs, [0, 1, 2, 3]);
     for (const run of runs) {

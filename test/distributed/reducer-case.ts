@@ -13,6 +13,8 @@ const CLASSES = 4;
 export interface ReducerCaseOptions {
   steps: number;
   bucketBytes: number;
+  /** The first bucket's cap (default: the reducer's, DDP's 1 MiB). */
+  firstBucketBytes?: number;
   withoutGradient: 'zeros' | 'skip';
   /** With a side head (its parameters last), used at a step by the ranks this says. */
   sideUsed?: (step: number, rank: number) => boolean;
@@ -62,7 +64,7 @@ export function runReducerCase(group: ProcessGroup | null, o: ReducerCaseOptions
   const side = o.sideUsed !== undefined ? new Linear(FEATURES, CLASSES) : null;
   const params = [...model.parameters(), ...(side?.parameters() ?? [])];
   const optimizer = new SGD(params, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
-  const reducer = group === null ? null : new GradientReducer(group, params, { bucketBytes: o.bucketBytes, withoutGradient: o.withoutGradient });
+  const reducer = group === null ? null : new GradientReducer(group, params, { bucketBytes: o.bucketBytes, withoutGradient: o.withoutGradient, ...(o.firstBucketBytes !== undefined ? { firstBucketBytes: o.firstBucketBytes } : {}) });
   const run: ReducerCaseRun = { params: [], vsBlocking: [], sideHasGrad: [], launchedBeforeFinish: [], buckets: reducer?.stats().buckets ?? 0, errors: [], finishAfterDispose: null };
   const share = GLOBAL_BATCH / world;
   for (let step = 0; step < o.steps; step++) {

@@ -17,6 +17,7 @@
 #include <torch/csrc/autograd/function_hook.h>
 #include <torch/csrc/autograd/variable.h>
 #include <ATen/core/grad_mode.h>
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -189,8 +190,10 @@ void Reducer::finish() {
 size_t elementBytes(const at::Tensor& t) { return static_cast<size_t>(t.element_size()); }
 
 // DDP's buckets: the parameters in reverse order, consecutive runs of one dtype and device of
-// at most `bucketBytes` (a larger parameter is a bucket of its own).
-void planBuckets(Reducer& r, int64_t bucketBytes) {
+// at most `bucketBytes` (a larger parameter is a bucket of its own). The first bucket (the last
+// layers, whose gradients are ready first) is capped at `firstBucketBytes`, as DDP's 1 MiB
+// first bucket: its all_reduce starts early in backward instead of when a quarter of it is done.
+void planBuckets(Reducer& r, int64_t bucketBytes, int64_t firstBucketBytes) {
   size_t bytes = 0;
   for (size_t n = r.params.size(); n-- > 0;) {
     const at::Tensor& p = r.params[n];
@@ -198,7 +201,8 @@ void planBuckets(Reducer& r, int64_t bucketBytes) {
     bool fits = !r.buckets.empty() && !r.buckets.back().params.empty();
     if (fits) {
       const at::Tensor& head = r.params[r.buckets.back().params.front()];
-      fits = head.scalar_type() == p.scalar_type() && head.device() == p.device() && bytes + size <= static_cast<size_t>(bucketBytes);
+      int64_t cap = r.buckets.size() == 1 ? std::min(firstBucketBytes, bucketBytes) : bucketBytes;
+      fits = head.scalar_type() == p.scalar_type() && head.device() == p.device() && bytes + size <= static_cast<size_t>(cap);
     }
     if (!fits) {
       r.buckets.emplace_back();
@@ -235,7 +239,7 @@ void removeHooks(Reducer& r) {
 
 }  // namespace
 
-// grad_reducer_create(group, params, bucketBytes, withoutGradient): a reducer over these
+// grad_reducer_create(group, params, bucketBytes, withoutGradient, firstBucketBytes): a reducer over these
 // parameters (the same ones in the same order on every rank); withoutGradient is "zeros" or
 // "skip". Its hooks are registered at once. Returns its id.
 SPOTDIFF_OP(grad_reducer_create) {
@@ -243,6 +247,8 @@ SPOTDIFF_OP(grad_reducer_create) {
   auto params = a.tensors(1);
   int64_t bucketBytes = a.i64(2);
   std::string policy = a.str(3);
+  int64_t firstBucketBytes = a.i64(4);
+  if (firstBucketBytes < 1) throw spotdiff::ArgumentError("argument 4: first bucket size must be positive, got " + std::to_string(firstBucketBytes) + " bytes");
   if (bucketBytes < 1) throw spotdiff::ArgumentError("argument 2: bucket size must be positive, got " + std::to_string(bucketBytes) + " bytes");
   if (policy != "zeros" && policy != "skip") throw spotdiff::ArgumentError("argument 3: withoutGradient must be \"zeros\" or \"skip\", got \"" + policy + "\"");
   for (size_t k = 0; k < params.size(); k++) {
@@ -254,7 +260,7 @@ SPOTDIFF_OP(grad_reducer_create) {
   r->params = std::move(params);
   r->ready.assign(r->params.size(), 0);
   r->bucketOf.assign(r->params.size(), 0);
-  planBuckets(*r, bucketBytes);
+  planBuckets(*r, bucketBytes, firstBucketBytes);
   registerHooks(r);
   std::lock_guard<std::mutex> g(registryLock);
   int64_t id = nextId++;
