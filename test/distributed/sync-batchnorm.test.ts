@@ -45,9 +45,10 @@ test('3 ranks with different local batch sizes (2, 4, 1 rows), BatchNorm2d', { s
   await compareWithOneProcess('2d', [2, 4, 1]);
 });
 
-test('BatchNorm1d input [N, C] on 2 and 3 ranks, one of them with no rows', { skip }, async () => {
+test('BatchNorm1d input [N, C] on 2 and 3 ranks, one of them with no rows; without weight and bias', { skip }, async () => {
   await compareWithOneProcess('1d', [4, 2]);
   await compareWithOneProcess('1d', [3, 0, 2]);
+  await compareWithOneProcess('1d-no-affine', [2, 3]);
 });
 
 function stateValues(m: Module): Map<string, number[]> {

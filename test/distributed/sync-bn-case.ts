@@ -8,7 +8,8 @@ import { SyncBatchNorm, averageGradients, convertSyncBatchNorm, type ProcessGrou
 // the second step's output and gradients. Each rank's loss is Σ y·g over its rows and DDP
 // averages the gradients, so the objective is (1/W)·Σ y·g over the global batch: the reference's.
 
-export type BnKind = '2d' | '1d';
+/** BatchNorm2d, BatchNorm1d, or BatchNorm1d without weight and bias (SimSiam's last projector layer). */
+export type BnKind = '2d' | '1d' | '1d-no-affine';
 export const CHANNELS = 3;
 const STEPS = 2;
 
@@ -47,6 +48,7 @@ function rowsOf(kind: BnKind, what: 'x' | 'g', step: number, from: number, n: nu
 }
 
 function makeBatchNorm(kind: BnKind): BatchNorm1d | BatchNorm2d {
+  if (kind === '1d-no-affine') return new BatchNorm1d(CHANNELS, { momentum: 0.3, affine: false });
   const bn = kind === '2d' ? new BatchNorm2d(CHANNELS, 1e-5, 0.3) : new BatchNorm1d(CHANNELS, { momentum: 0.3 });
   T.noGrad(() => {
     T.copyInPlace(bn.weight!, T.tensor([1.5, 0.5, -0.75], [CHANNELS]));
@@ -69,7 +71,8 @@ function steps(model: Module, kind: BnKind, from: number, n: number, lossScale: 
       const y = model.forward(x);
       T.mul(T.sum(T.mul(y, rowsOf(kind, 'g', step, from, n))), lossScale).backward();
       afterBackward();
-      return { y: values(y), gradX: values(x.grad!), gradWeight: values(bn.weight!.grad!), gradBias: values(bn.bias!.grad!) };
+      const grad = (p: T.Tensor | null): number[] => (p === null ? [] : values(p.grad!));
+      return { y: values(y), gradX: values(x.grad!), gradWeight: grad(bn.weight), gradBias: grad(bn.bias) };
     });
   }
   model.eval();

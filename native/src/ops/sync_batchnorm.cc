@@ -155,7 +155,10 @@ SPOTDIFF_OP(sync_batch_norm) {
   checkInputs(x, weight, bias);
   auto stats = globalStats(*g, x, eps);
   updateRunning(runningMean, runningVar, stats, momentum);
-  return a.out(SyncBatchNormFunction::apply(x, weight.value_or(at::Tensor()), bias.value_or(at::Tensor()), stats.mean, stats.invstd, stats.count, groupId));
+  // Without affine parameters: weight 1 and bias 0 (exact), as custom functions take no undefined inputs.
+  auto w = weight ? *weight : at::ones({x.size(1)}, x.options());
+  auto b = bias ? *bias : at::zeros({x.size(1)}, x.options());
+  return a.out(SyncBatchNormFunction::apply(x, w, b, stats.mean, stats.invstd, stats.count, groupId));
 }
 
 #endif  // SPOTDIFF_GLOO
