@@ -17,6 +17,7 @@ const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
                          [--precision fp32|bf16|fp16] [--channels-last] [--cache-mb M]
                          --out DIR [--resume] [--json] [--quiet]
                          [--nproc N [--nnodes M --node-rank R --master ADDR:PORT]]
+                         [--sync-bn on|off]
 
 Pre-trains a backbone with SimSiam, MoCo v2, SimCLR or supervised classification of the
 objects, with SPD (SPot-the-Difference) as a regulariser. Each --data folder is one of:
@@ -57,10 +58,15 @@ It writes in the --out DIR:
                         are taken from the checkpoint, options given must match it
 ${LAUNCH_USAGE}
                         (every method, on the CPU; --batch-size is the total over all
-                        processes; BatchNorm statistics stay per process, as torch DDP
-                        without SyncBatchNorm). MoCo's queue takes every process's keys
-                        and its key encoder sees a batch shuffled across processes;
+                        processes). MoCo's queue takes every process's keys and its key
+                        encoder sees a batch shuffled across processes (shuffling BN);
                         SimCLR's negatives are the whole batch's
+  --sync-bn on|off      with --nproc: BatchNorm over the whole batch of all processes
+                        (SyncBatchNorm) or over each process's share. Default: the
+                        method's recipe: on for SimSiam (its official code) and SimCLR
+                        (the paper's global BN); off for MoCo v2 (shuffling BN instead)
+                        and supervised (torchvision's reference). On, a step equals one
+                        process's step on the whole batch
 
 Momentum SGD (momentum and weight decay as the method's published recipe), cosine
 schedule over all steps (supervised: ×0.1 every 30 epochs); every step is a full batch.
@@ -95,6 +101,7 @@ export const command: Command = {
       resume: { type: 'boolean' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      'sync-bn': { type: 'string' },
       ...LAUNCH_FLAGS,
     });
     const launch = launchFlags(values);
@@ -103,6 +110,8 @@ export const command: Command = {
     if (values.method !== undefined && !METHODS.includes(values.method)) throw new SpotdiffError('ERR_USAGE', `--method must be one of ${METHODS.join(', ')}, got "${values.method}"`);
     const negative = values['spd-negative'];
     if (negative !== undefined && negative !== 'smoothblend' && negative !== 'cutpaste') throw new SpotdiffError('ERR_USAGE', `--spd-negative must be smoothblend or cutpaste, got "${negative}"`);
+    const syncBn = values['sync-bn'];
+    if (syncBn !== undefined && syncBn !== 'on' && syncBn !== 'off') throw new SpotdiffError('ERR_USAGE', `--sync-bn must be on or off, got "${syncBn}"`);
     const objective = values['spd-objective'];
     if (objective !== undefined && objective !== 'cosine' && objective !== 'cross-entropy') throw new SpotdiffError('ERR_USAGE', `--spd-objective must be cosine or cross-entropy, got "${objective}"`);
 
@@ -144,6 +153,7 @@ export const command: Command = {
       channelsLast: values['channels-last'] === true,
       ...(values['cache-mb'] !== undefined ? { cacheMb: intFlag(values['cache-mb'], 'cache-mb', 0, 0, 2 ** 32) } : {}),
       quiet: values.quiet === true || values.json === true,
+      ...(syncBn !== undefined ? { syncBn: syncBn === 'on' } : {}),
     };
     const { checkPretrainOptions } = await import('../pretrain/options.js');
     checkPretrainOptions(options);

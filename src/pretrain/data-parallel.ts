@@ -5,6 +5,7 @@ import { DistributedSampler } from '../distributed/sampler.js';
 import { broadcastState } from '../distributed/grad-average.js';
 import { GradientReducer } from '../distributed/grad-reducer.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
+import { convertSyncBatchNorm } from '../distributed/sync-batchnorm.js';
 import type { Module } from '../nn/module.js';
 import type { PretrainMethodName } from './method.js';
 
@@ -60,6 +61,15 @@ export class DataParallel {
   /** Every rank starts from rank 0's weights and buffers. */
   startFromRankZero(module: Module): void {
     broadcastState(this.group, module, 0);
+  }
+
+  /**
+   * SyncBatchNorm where the recipe (or --sync-bn) asks for it: every BatchNorm of the method's
+   * networks then normalises over the global batch, so a step equals one process's on it. The
+   * layers keep their tensors: the optimiser, checkpoints and the exported backbone are unchanged.
+   */
+  useSyncBatchNorm(module: Module, on: boolean): void {
+    if (on) convertSyncBatchNorm(module, this.group);
   }
 
   /**

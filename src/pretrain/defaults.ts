@@ -22,29 +22,43 @@ export interface MethodDefaults {
   temperature?: number;
   /** Zero the last BatchNorm weight of each residual block at init (Goyal et al.). */
   zeroInitResidual: boolean;
+  /**
+   * Data-parallel runs: BatchNorm over the global batch (SyncBatchNorm, every BN layer of the
+   * method's networks) rather than each process's rows. One process: no effect.
+   */
+  syncBatchNorm: boolean;
 }
 
 /**
- * The recipes, with their sources:
+ * The recipes, with their sources (SyncBatchNorm: what each one does when it runs on several
+ * processes):
  * - SimSiam (Chen & He, CVPR 2021, official main_simsiam.py): SGD, lr 0.05·bs/256, momentum
  *   0.9, weight decay 1e-4, cosine schedule, the predictor at a fixed lr (fix_pred_lr),
- *   ResNet built with zero_init_residual=True.
+ *   ResNet built with zero_init_residual=True. SyncBatchNorm: main_simsiam.py converts
+ *   the whole model (torch.nn.SyncBatchNorm.convert_sync_batchnorm) in distributed runs; the
+ *   paper's §4: "SyncBN", BN synchronised across devices as SimCLR and BYOL.
  * - MoCo v2 (Chen et al., 2020, official main_moco.py with --mlp --aug-plus --cos): SGD, lr
  *   0.03 at batch 256, momentum 0.9, weight decay 1e-4, τ = 0.2, cosine schedule.
+ *   No SyncBatchNorm: MoCo's §3.3 "Shuffling BN" (the keys' batch shuffled across processes,
+ *   batch-shuffle.ts) is its answer to BN's leak between processes; main_moco.py has no SyncBN.
  * - SimCLR (Chen et al., ICML 2020): LARS with lr 0.3·bs/256 and weight decay 1e-6. spotdiff
  *   has no LARS, so this is SGD with momentum 0.9 at the same lr and weight decay. LARS exists
  *   to keep very large batches (4096+) stable by a per-layer trust ratio; at the few hundred
  *   images a step that fit one machine, plain momentum SGD at the linear-scaled lr trains.
  *   τ = 0.1, the paper's ImageNet setting (its Table 5: best with ℓ2-normalised projections;
  *   0.5 is its CIFAR-10 setting). Its TF ResNet zero-initialises each block's last BN γ.
+ *   SyncBatchNorm: the paper's §2 "Global BN" aggregates BN mean and variance over all
+ *   devices (the TF code's global_bn, on by default), encoder and projection head.
  * - Supervised (torchvision's reference recipe, Goyal et al.): SGD, lr 0.1·bs/256, momentum
  *   0.9, weight decay 1e-4, lr ×0.1 every 30 epochs; torchvision's init (no zero-init).
+ *   No SyncBatchNorm: references/classification/train.py has it behind --sync-bn, off by
+ *   default.
  */
 export const METHOD_DEFAULTS: Readonly<Record<PretrainMethodName, Readonly<MethodDefaults>>> = Object.freeze({
-  simsiam: Object.freeze({ baseLr: 0.05, batchSizeRef: 256, momentum: 0.9, weightDecay: 1e-4, schedule: 'cosine' as const, zeroInitResidual: true }),
-  moco: Object.freeze({ baseLr: 0.03, batchSizeRef: 256, momentum: 0.9, weightDecay: 1e-4, schedule: 'cosine' as const, temperature: 0.2, zeroInitResidual: false }),
-  simclr: Object.freeze({ baseLr: 0.3, batchSizeRef: 256, momentum: 0.9, weightDecay: 1e-6, schedule: 'cosine' as const, temperature: 0.1, zeroInitResidual: true }),
-  supervised: Object.freeze({ baseLr: 0.1, batchSizeRef: 256, momentum: 0.9, weightDecay: 1e-4, schedule: 'step' as const, zeroInitResidual: false }),
+  simsiam: Object.freeze({ baseLr: 0.05, batchSizeRef: 256, momentum: 0.9, weightDecay: 1e-4, schedule: 'cosine' as const, zeroInitResidual: true, syncBatchNorm: true }),
+  moco: Object.freeze({ baseLr: 0.03, batchSizeRef: 256, momentum: 0.9, weightDecay: 1e-4, schedule: 'cosine' as const, temperature: 0.2, zeroInitResidual: false, syncBatchNorm: false }),
+  simclr: Object.freeze({ baseLr: 0.3, batchSizeRef: 256, momentum: 0.9, weightDecay: 1e-6, schedule: 'cosine' as const, temperature: 0.1, zeroInitResidual: true, syncBatchNorm: true }),
+  supervised: Object.freeze({ baseLr: 0.1, batchSizeRef: 256, momentum: 0.9, weightDecay: 1e-4, schedule: 'step' as const, zeroInitResidual: false, syncBatchNorm: false }),
 });
 
 /** The linear scaling rule: the method's learning rate for `batchSize` images per step. */

@@ -31,6 +31,11 @@ export interface PretrainOptions {
   precision?: Precision;
   /** Model weights and views in channels_last memory format (same values, faster convolutions). */
   channelsLast?: boolean;
+  /**
+   * Data-parallel runs: SyncBatchNorm (BatchNorm over the global batch) on or off; default the
+   * method's recipe (METHOD_DEFAULTS: on for SimSiam and SimCLR). One process: no effect.
+   */
+  syncBn?: boolean;
   /** No progress bar. */
   quiet?: boolean;
   /** MiB of decoded images kept for later epochs (default: a quarter of the free memory); results do not depend on it. */

@@ -208,6 +208,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       if (step !== startEpoch * stepsPerEpoch) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${paths.checkpoint}: ${step} steps after ${startEpoch} epochs, expected ${startEpoch * stepsPerEpoch}`);
     }
     dp?.startFromRankZero(method.module);
+    dp?.useSyncBatchNorm(method.module, options.syncBn ?? defaults.syncBatchNorm);
     if (dp !== null) method.useGroup?.(dp.group);
     const log = !writes ? null : resume ? await StepLog.resume(paths.log, step) : await StepLog.create(paths.log);
     const trained = method.parameterGroups().flatMap((g) => g.params);

@@ -109,3 +109,23 @@ test('launch flags are checked before any process starts', async () => {
     assert.match(r.stderr, pattern);
   }
 });
+
+test('pretrain --nproc 2 --sync-bn: off normalises each process\u2019s share (other losses than SimSiam\u2019s recipe, SyncBatchNorm); bf16 runs with it; other values are usage errors', { skip }, async () => {
+  const dir = tempDir();
+  const data = await writeTinyImages(join(dir, 'data'));
+  const bad = await runCli([...base(data, join(dir, 'bad'), 1), '--nproc', '2', '--sync-bn', 'yes']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--sync-bn must be on or off, got "yes"/);
+  const losses = async (name: string, extra: string[]): Promise<number[]> => {
+    const out = join(dir, name);
+    const run = await runCli([...base(data, out, 1), '--nproc', '2', '--quiet', ...extra]);
+    assert.equal(run.code, 0, run.stderr);
+    return readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { total: number }).total);
+  };
+  const recipe = await losses('recipe', []);
+  assert.deepEqual(await losses('on', ['--sync-bn', 'on']), recipe);
+  const off = await losses('off', ['--sync-bn', 'off']);
+  assert.notEqual(off[0], recipe[0]);
+  const bf16 = await losses('bf16', ['--precision', 'bf16']);
+  assert.ok(bf16.every(Number.isFinite) && bf16.length === 2, String(bf16));
+});

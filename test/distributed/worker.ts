@@ -9,13 +9,14 @@ import { trainPretrain } from '../../src/pretrain/trainer.js';
 import { linearMethod } from '../pretrain/linear-method.js';
 import { smallHeads, tinyRunOptions } from '../pretrain/tiny-run.js';
 import { runContrastive } from '../pretrain/contrastive-dp-case.js';
+import { simsiamFixedViews } from '../pretrain/simsiam-bn-method.js';
 import { shuffleRows, unshuffleRows } from '../../src/distributed/index.js';
 import { allGatherObjects } from '../../src/distributed/objects.js';
 import { shareUnits } from '../../src/distributed/work-queue.js';
 import { runTwoClassCase } from '../detect/twoclass/dp-case.js';
 import { GLOBAL_BATCH, STEPS, batchRows, buildCase, parameterValues, trainStep } from './sgd-case.js';
+import { syncRun, type BnKind } from './sync-bn-case.js';
 import { runReducerCase, type ReducerCaseOptions } from './reducer-case.js';
-import { syncRun } from './sync-bn-case.js';
 
 const rank = Number(process.env.RANK);
 const world = Number(process.env.WORLD_SIZE);
@@ -81,6 +82,8 @@ function broadcastModel(): void {
 
 // A tiny pre-training run of ../pretrain/linear-method.ts (METHOD=moco: MoCo v2 with small heads)
 // as one rank (DATA, OUT, EPOCHS set by the test; STOP_AFTER_EPOCH=1: asked to stop after it).
+// METHOD=simsiam-bn: ../pretrain/simsiam-bn-method.ts; SYNC_BN=on|off overrides the recipe's;
+// BATCH_SIZE and SIZE override the tiny run's.
 async function pretrain(): Promise<void> {
   const g = join();
   const moco = process.env.METHOD === 'moco';
@@ -89,10 +92,13 @@ async function pretrain(): Promise<void> {
     resume: process.env.RESUME === '1',
     ...(moco ? { method: 'moco' as const } : {}),
     ...(process.env.LR !== undefined ? { lr: Number(process.env.LR) } : {}),
+    ...(process.env.SYNC_BN !== undefined ? { syncBn: process.env.SYNC_BN === 'on' } : {}),
+    ...(process.env.BATCH_SIZE !== undefined ? { batchSize: Number(process.env.BATCH_SIZE), size: Number(process.env.SIZE) } : {}),
   });
+  const createMethod = process.env.METHOD === 'simsiam-bn' ? simsiamFixedViews : moco ? smallHeads : linearMethod;
   const stop = new AbortController();
   const onProgress = process.env.STOP_AFTER_EPOCH === '1' ? (e: { type: string }): void => { if (e.type === 'epoch') stop.abort(); } : undefined;
-  const result = await trainPretrain(options, { createMethod: moco ? smallHeads : linearMethod, group: g, signal: stop.signal, ...(onProgress ? { onProgress } : {}) });
+  const result = await trainPretrain(options, { createMethod, group: g, signal: stop.signal, ...(onProgress ? { onProgress } : {}) });
   g.destroy();
   print({ steps: result.steps, completed: result.completed, lastEpochLoss: result.lastEpochLoss });
 }
@@ -146,14 +152,6 @@ async function objectsAndUnits(): Promise<void> {
   print({ values, rounds });
 }
 
-// This rank's rows of ./sync-bn-case.ts through SyncBatchNorm (BN_KIND 2d | 1d; SIZES: rows per rank).
-function syncBatchNorm(): void {
-  const g = join();
-  const run = syncRun(process.env.BN_KIND === '1d' ? '1d' : '2d', g, (process.env.SIZES ?? '').split(',').map(Number));
-  g.destroy();
-  print(run);
-}
-
 // ./reducer-case.ts on this rank; REDUCER_CASE (JSON): steps, bucketBytes, withoutGradient,
 // sideUsed ([step][rank] booleans) and backwardTwice.
 function gradReducer(): void {
@@ -179,6 +177,14 @@ function gradReducerPeerGone(): void {
     print({ failed: true, code: (e as { code?: string }).code, message: (e as Error).message, launchedInBackward: reducer.stats().launchedInBackward });
   }
   process.exit(0);
+}
+
+// This rank's rows of ./sync-bn-case.ts through SyncBatchNorm (BN_KIND 2d | 1d | 1d-no-affine; SIZES: rows per rank).
+function syncBatchNorm(): void {
+  const g = join();
+  const run = syncRun((process.env.BN_KIND ?? '2d') as BnKind, g, (process.env.SIZES ?? '').split(',').map(Number));
+  g.destroy();
+  print(run);
 }
 
 // Rank 1 leaves (exits, or sleeps without taking part); rank 0's all_reduce must fail in time.

@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { writeTinyImages } from './tiny-images.js';
 import { tinyRunOptions } from './tiny-run.js';
 import { linearMethod } from './linear-method.js';
+import { simsiamFixedViews } from './simsiam-bn-method.js';
 import { runRanks } from '../distributed/ranks.js';
 
 const skip = distributedBackends().includes('gloo') ? false : 'this build of the addon has no Gloo backend';
@@ -84,4 +85,62 @@ test('MoCo on 2 ranks stopped after epoch 1 and resumed ends with the uninterrup
   const [a, b] = [await float32s(join(whole, CHECKPOINT_FILE)), await float32s(join(parted, CHECKPOINT_FILE))];
   assert.ok(a.has('module.queue'), [...a.keys()].join(', '));
   for (const [name, values] of a) assert.deepEqual(b.get(name), values, name);
+});
+
+/** The largest difference over every float tensor of the module in two checkpoints, and over their step losses. */
+async function runDifference(a: string, b: string): Promise<{ weights: number; worst: string; losses: number }> {
+  const [wa, wb] = [await float32s(join(a, CHECKPOINT_FILE)), await float32s(join(b, CHECKPOINT_FILE))];
+  let weights = 0;
+  let worst = '';
+  for (const [name, va] of wa) {
+    if (!name.startsWith('module.')) continue;
+    const vb = wb.get(name);
+    assert.ok(vb !== undefined && vb.length === va.length, name);
+    va.forEach((v, i) => {
+      const d = Math.abs(v - vb[i]!);
+      if (d > weights) [weights, worst] = [d, `${name}[${i}]`];
+    });
+  }
+  const [la, lb] = [await readStepLog(join(a, LOG_FILE)), await readStepLog(join(b, LOG_FILE))];
+  assert.equal(lb.length, la.length);
+  const losses = Math.max(...la.map((r, i) => Math.abs(r.total - lb[i]!.total)));
+  return { weights, worst, losses };
+}
+
+// SimSiam's recipe synchronises BatchNorm across processes (SyncBatchNorm): with it, 2 ranks
+// train ResNet-18 (BN in training mode) and the BN heads as one process does on the global
+// batch; without it each rank's BN sees its own 4 rows, and the run differs far beyond the
+// tolerance. BN over a few rows makes training chaotic: at the recipe's rates, or with batch 4
+// at 32 px, even one process's runs with 1 and 2 threads part after a few steps (float32 sums in
+// another order, amplified). Batch 8 at 64 px (8 images: one step an epoch) and a small rate
+// keep the roundoff below the tolerance while the loss still falls from -0.03 to -0.20.
+test('SimSiam with BatchNorm on 2 ranks (SyncBatchNorm, the recipe) equals one process on the global batch over 20 steps: losses and every weight and BN statistic (1e-5); with --sync-bn off it does not', { skip }, async () => {
+  const options = { lr: 2e-4, epochs: 20, batchSize: 8, size: 64 };
+  const one = await trainPretrain(tinyRunOptions(data, join(dir, 'bn-one'), options), { createMethod: simsiamFixedViews });
+  assert.equal(one.steps, 20);
+  assert.ok(one.lastEpochLoss! < -0.15, `the loss fell only to ${one.lastEpochLoss}`);
+  const runTwo = async (out: string, syncBn?: 'on' | 'off'): Promise<void> => {
+    const env = { DATA: data, OUT: out, LR: String(options.lr), EPOCHS: String(options.epochs), BATCH_SIZE: '8', SIZE: '64', METHOD: 'simsiam-bn', ...(syncBn !== undefined ? { SYNC_BN: syncBn } : {}) };
+    for (const r of await runRanks('pretrain', 2, { env })) assert.equal(r.code, 0, `rank ${r.rank} failed: ${r.stderr}`);
+  };
+  await runTwo(join(dir, 'bn-two'));
+  await runTwo(join(dir, 'bn-two-off'), 'off');
+  const start = await float32s((await trainPretrain(tinyRunOptions(data, join(dir, 'bn-init'), { ...options, lr: 1e-30, epochs: 1 }), { createMethod: simsiamFixedViews })).checkpoint);
+  const end = await float32s(one.checkpoint);
+  // How far the trained weights went: the heads' and the backbone's largest change.
+  const moved = (prefix: string): number => {
+    let most = 0;
+    for (const [name, v] of end) {
+      if (!name.startsWith(prefix) || name.includes('running_')) continue;
+      v.forEach((x, i) => (most = Math.max(most, Math.abs(x - start.get(name)![i]!))));
+    }
+    return most;
+  };
+  const [heads, backbone] = [Math.max(moved('module.encoder.head'), moved('module.predictor')), moved('module.encoder.backbone')];
+  const synced = await runDifference(one.out, join(dir, 'bn-two'));
+  const off = await runDifference(one.out, join(dir, 'bn-two-off'));
+  assert.ok(heads > 1e-4 && backbone > 1e-4, `the weights moved only ${heads} (heads), ${backbone} (backbone)`);
+  assert.ok(synced.losses <= 1e-5, `losses differ by ${synced.losses}`);
+  assert.ok(synced.weights <= 1e-5, `${synced.worst} differs by ${synced.weights}`);
+  assert.ok(off.weights > 1e-2 && off.losses > 1e-3, `without SyncBatchNorm the runs differ by only ${off.weights} (weights), ${off.losses} (losses)`);
 });
