@@ -9,7 +9,7 @@ import { trainPretrain } from '../../src/pretrain/trainer.js';
 import { linearMethod } from '../pretrain/linear-method.js';
 import { smallHeads, tinyRunOptions } from '../pretrain/tiny-run.js';
 import { runContrastive } from '../pretrain/contrastive-dp-case.js';
-import { simsiamFixedViews } from '../pretrain/simsiam-bn-method.js';
+import { fixedViews } from '../pretrain/fixed-views-method.js';
 import { shuffleRows, unshuffleRows } from '../../src/distributed/index.js';
 import { allGatherObjects } from '../../src/distributed/objects.js';
 import { shareUnits } from '../../src/distributed/work-queue.js';
@@ -82,7 +82,7 @@ function broadcastModel(): void {
 
 // A tiny pre-training run of ../pretrain/linear-method.ts (METHOD=moco: MoCo v2 with small heads)
 // as one rank (DATA, OUT, EPOCHS set by the test; STOP_AFTER_EPOCH=1: asked to stop after it).
-// METHOD=simsiam-bn: ../pretrain/simsiam-bn-method.ts; SYNC_BN=on|off overrides the recipe's;
+// METHOD=simsiam-bn | simclr-bn: ../pretrain/fixed-views-method.ts; SYNC_BN=on|off overrides the recipe's;
 // BATCH_SIZE and SIZE override the tiny run's.
 async function pretrain(): Promise<void> {
   const g = join();
@@ -91,11 +91,13 @@ async function pretrain(): Promise<void> {
     epochs: Number(process.env.EPOCHS ?? 2),
     resume: process.env.RESUME === '1',
     ...(moco ? { method: 'moco' as const } : {}),
+    ...(process.env.METHOD === 'simclr-bn' ? { method: 'simclr' as const } : {}),
     ...(process.env.LR !== undefined ? { lr: Number(process.env.LR) } : {}),
     ...(process.env.SYNC_BN !== undefined ? { syncBn: process.env.SYNC_BN === 'on' } : {}),
     ...(process.env.BATCH_SIZE !== undefined ? { batchSize: Number(process.env.BATCH_SIZE), size: Number(process.env.SIZE) } : {}),
   });
-  const createMethod = process.env.METHOD === 'simsiam-bn' ? simsiamFixedViews : moco ? smallHeads : linearMethod;
+  const bn = process.env.METHOD === 'simsiam-bn' || process.env.METHOD === 'simclr-bn' ? fixedViews(process.env.METHOD === 'simsiam-bn' ? 'simsiam' : 'simclr') : null;
+  const createMethod = bn ?? (moco ? smallHeads : linearMethod);
   const stop = new AbortController();
   const onProgress = process.env.STOP_AFTER_EPOCH === '1' ? (e: { type: string }): void => { if (e.type === 'epoch') stop.abort(); } : undefined;
   const result = await trainPretrain(options, { createMethod, group: g, signal: stop.signal, ...(onProgress ? { onProgress } : {}) });

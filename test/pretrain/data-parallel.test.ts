@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { writeTinyImages } from './tiny-images.js';
 import { tinyRunOptions } from './tiny-run.js';
 import { linearMethod } from './linear-method.js';
-import { simsiamFixedViews } from './simsiam-bn-method.js';
+import { fixedViews } from './fixed-views-method.js';
 import { runRanks } from '../distributed/ranks.js';
 
 const skip = distributedBackends().includes('gloo') ? false : 'this build of the addon has no Gloo backend';
@@ -107,40 +107,67 @@ async function runDifference(a: string, b: string): Promise<{ weights: number; w
   return { weights, worst, losses };
 }
 
-// SimSiam's recipe synchronises BatchNorm across processes (SyncBatchNorm): with it, 2 ranks
-// train ResNet-18 (BN in training mode) and the BN heads as one process does on the global
-// batch; without it each rank's BN sees its own 4 rows, and the run differs far beyond the
-// tolerance. BN over a few rows makes training chaotic: at the recipe's rates, or with batch 4
-// at 32 px, even one process's runs with 1 and 2 threads part after a few steps (float32 sums in
-// another order, amplified). Batch 8 at 64 px (8 images: one step an epoch) and a small rate
-// keep the roundoff below the tolerance while the loss still falls from -0.03 to -0.20.
-test('SimSiam with BatchNorm on 2 ranks (SyncBatchNorm, the recipe) equals one process on the global batch over 20 steps: losses and every weight and BN statistic (1e-5); with --sync-bn off it does not', { skip }, async () => {
-  const options = { lr: 2e-4, epochs: 20, batchSize: 8, size: 64 };
-  const one = await trainPretrain(tinyRunOptions(data, join(dir, 'bn-one'), options), { createMethod: simsiamFixedViews });
-  assert.equal(one.steps, 20);
-  assert.ok(one.lastEpochLoss! < -0.15, `the loss fell only to ${one.lastEpochLoss}`);
+/**
+ * A method with BatchNorm (./fixed-views-method.ts) trained `epochs` steps by one process and by
+ * 2 ranks with the recipe's SyncBatchNorm and with --sync-bn off: how far the weights went, and
+ * how far each 2-rank run ends from the one-process run.
+ */
+async function syncBnRuns(method: 'simsiam' | 'simclr', epochs: number) {
+  // 8 images: batch 8 is one step an epoch.
+  const options = { method, lr: 2e-4, epochs, batchSize: 8, size: 64 };
+  const createMethod = fixedViews(method);
+  const one = await trainPretrain(tinyRunOptions(data, join(dir, `${method}-bn-one`), options), { createMethod });
+  assert.equal(one.steps, epochs);
   const runTwo = async (out: string, syncBn?: 'on' | 'off'): Promise<void> => {
-    const env = { DATA: data, OUT: out, LR: String(options.lr), EPOCHS: String(options.epochs), BATCH_SIZE: '8', SIZE: '64', METHOD: 'simsiam-bn', ...(syncBn !== undefined ? { SYNC_BN: syncBn } : {}) };
+    const env = { DATA: data, OUT: out, LR: String(options.lr), EPOCHS: String(epochs), BATCH_SIZE: '8', SIZE: '64', METHOD: `${method}-bn`, ...(syncBn !== undefined ? { SYNC_BN: syncBn } : {}) };
     for (const r of await runRanks('pretrain', 2, { env })) assert.equal(r.code, 0, `rank ${r.rank} failed: ${r.stderr}`);
   };
-  await runTwo(join(dir, 'bn-two'));
-  await runTwo(join(dir, 'bn-two-off'), 'off');
-  const start = await float32s((await trainPretrain(tinyRunOptions(data, join(dir, 'bn-init'), { ...options, lr: 1e-30, epochs: 1 }), { createMethod: simsiamFixedViews })).checkpoint);
-  const end = await float32s(one.checkpoint);
+  await runTwo(join(dir, `${method}-bn-two`));
+  await runTwo(join(dir, `${method}-bn-two-off`), 'off');
+  const init = await trainPretrain(tinyRunOptions(data, join(dir, `${method}-bn-init`), { ...options, lr: 1e-30, epochs: 1 }), { createMethod });
+  const [start, end] = [await float32s(init.checkpoint), await float32s(one.checkpoint)];
   // How far the trained weights went: the heads' and the backbone's largest change.
-  const moved = (prefix: string): number => {
+  const moved = (prefixes: string[]): number => {
     let most = 0;
     for (const [name, v] of end) {
-      if (!name.startsWith(prefix) || name.includes('running_')) continue;
+      if (!prefixes.some((p) => name.startsWith(p)) || name.includes('running_')) continue;
       v.forEach((x, i) => (most = Math.max(most, Math.abs(x - start.get(name)![i]!))));
     }
     return most;
   };
-  const [heads, backbone] = [Math.max(moved('module.encoder.head'), moved('module.predictor')), moved('module.encoder.backbone')];
-  const synced = await runDifference(one.out, join(dir, 'bn-two'));
-  const off = await runDifference(one.out, join(dir, 'bn-two-off'));
-  assert.ok(heads > 1e-4 && backbone > 1e-4, `the weights moved only ${heads} (heads), ${backbone} (backbone)`);
-  assert.ok(synced.losses <= 1e-5, `losses differ by ${synced.losses}`);
-  assert.ok(synced.weights <= 1e-5, `${synced.worst} differs by ${synced.weights}`);
-  assert.ok(off.weights > 1e-2 && off.losses > 1e-3, `without SyncBatchNorm the runs differ by only ${off.weights} (weights), ${off.losses} (losses)`);
+  return {
+    one,
+    heads: moved(['module.encoder.head', 'module.predictor']),
+    backbone: moved(['module.encoder.backbone']),
+    synced: await runDifference(one.out, join(dir, `${method}-bn-two`)),
+    off: await runDifference(one.out, join(dir, `${method}-bn-two-off`)),
+  };
+}
+
+function assertSyncBnParity(r: Awaited<ReturnType<typeof syncBnRuns>>): void {
+  assert.ok(r.heads > 1e-4 && r.backbone > 1e-4, `the weights moved only ${r.heads} (heads), ${r.backbone} (backbone)`);
+  assert.ok(r.synced.losses <= 1e-5, `losses differ by ${r.synced.losses}`);
+  assert.ok(r.synced.weights <= 1e-5, `${r.synced.worst} differs by ${r.synced.weights}`);
+  assert.ok(r.off.weights > 1e-2 && r.off.losses > 1e-3, `without SyncBatchNorm the runs differ by only ${r.off.weights} (weights), ${r.off.losses} (losses)`);
+}
+
+// SimSiam's and SimCLR's recipes synchronise BatchNorm across processes (SyncBatchNorm): with
+// it, 2 ranks train ResNet-18 (BN in training mode) and the BN heads as one process does on the
+// global batch; without it each rank's BN sees its own 4 rows, and the run differs far beyond
+// the tolerance. BN over a few rows makes training chaotic: at the recipes' rates, or with
+// batch 4 at 32 px, even one process's runs with 1 and 2 threads part after a few steps
+// (float32 sums in another order, amplified). Batch 8 at 64 px and a small rate keep the
+// roundoff below the tolerance while the loss still falls far.
+test('SimSiam with BatchNorm on 2 ranks (SyncBatchNorm, the recipe) equals one process on the global batch over 20 steps: losses and every weight and BN statistic (1e-5); with --sync-bn off it does not', { skip }, async () => {
+  const r = await syncBnRuns('simsiam', 20);
+  assert.ok(r.one.lastEpochLoss! < -0.15, `the loss fell only to ${r.one.lastEpochLoss}`);
+  assertSyncBnParity(r);
+});
+
+// SimCLR's loss falls from 2.3 to 0.007 in 20 steps, and its last steps amplify the roundoff to
+// 5e-5: 10 steps (to 0.16) stay within 5e-7.
+test('SimCLR with BatchNorm on 2 ranks (SyncBatchNorm, the recipe; negatives from both) equals one process over 10 steps (1e-5); with --sync-bn off it does not', { skip }, async () => {
+  const r = await syncBnRuns('simclr', 10);
+  assert.ok(r.one.lastEpochLoss! < 0.5, `the loss fell only to ${r.one.lastEpochLoss}`);
+  assertSyncBnParity(r);
 });
