@@ -1,5 +1,5 @@
 import type { ProcessGroup } from '../distributed/process-group.js';
-import { joinLaunchedGroup, type LaunchFlags } from './launch-flags.js';
+import { joinLaunchedGroup, launchedWorkerDevice, type LaunchFlags } from './launch-flags.js';
 
 /**
  * A benchmark worker's place in a `--nproc` job: its group (null in a one-process benchmark),
@@ -21,16 +21,8 @@ export interface BenchmarkRank {
 const BENCHMARK_COLLECTIVE_TIMEOUT_MS = 7 * 24 * 3600 * 1000;
 
 export async function benchmarkRank(launch: LaunchFlags | null, device: string): Promise<BenchmarkRank> {
-  const group = launch === null ? null : await joinLaunchedGroup(BENCHMARK_COLLECTIVE_TIMEOUT_MS);
+  // The benchmark's collectives carry host tensors only (results, the work counter): Gloo.
+  const group = launch === null ? null : await joinLaunchedGroup({ timeoutMs: BENCHMARK_COLLECTIVE_TIMEOUT_MS });
   if (group === null) return { group, device, progressLine: (line) => line };
-  return { group, device: await rankDevice(device), progressLine: (line) => `[rank ${group.rank}] ${line}` };
-}
-
-async function rankDevice(device: string): Promise<string> {
-  if (device !== 'cuda') return device;
-  const { engineInfo } = await import('../tensor/index.js');
-  const { workerPlaceFromEnv } = await import('../distributed/env.js');
-  const gpus = engineInfo().cudaDeviceCount;
-  const local = workerPlaceFromEnv()?.localRank ?? 0;
-  return gpus > 0 ? `cuda:${local % gpus}` : device;
+  return { group, device: await launchedWorkerDevice(device), progressLine: (line) => `[rank ${group.rank}] ${line}` };
 }

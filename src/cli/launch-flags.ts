@@ -102,13 +102,26 @@ export async function runLauncher(verb: string, argv: readonly string[], flags: 
 }
 
 /**
- * Inside a worker the launcher started: joins the job's group (null when not a worker).
- * `timeoutMs`: how long joining and each collective may wait (default: ProcessGroup's).
+ * Inside a worker the launcher started: joins the job's group (null when not a worker), with
+ * NCCL beside Gloo when the worker computes on a CUDA device. `timeoutMs`: how long joining and
+ * each collective may wait (default: ProcessGroup's).
  */
-export async function joinLaunchedGroup(timeoutMs?: number): Promise<ProcessGroup | null> {
+export async function joinLaunchedGroup(opts: { timeoutMs?: number; device?: string } = {}): Promise<ProcessGroup | null> {
   const { workerPlaceFromEnv } = await import('../distributed/env.js');
   const place = workerPlaceFromEnv();
   if (place === null) return null;
   const { ProcessGroup } = await import('../distributed/process-group.js');
-  return ProcessGroup.join({ host: place.host, port: place.port, rank: place.rank, worldSize: place.worldSize, interfaces: place.interfaces, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  const backend = opts.device?.startsWith('cuda') === true ? 'nccl' : 'gloo';
+  return ProcessGroup.join({
+    host: place.host, port: place.port, rank: place.rank, worldSize: place.worldSize, interfaces: place.interfaces, backend,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+}
+
+/** This worker's device: --device cuda becomes its own GPU (cuda:<local rank mod GPUs>). */
+export async function launchedWorkerDevice(device: string): Promise<string> {
+  if (device !== 'cuda') return device;
+  const { engineInfo } = await import('../tensor/index.js');
+  const { workerDevice, workerPlaceFromEnv } = await import('../distributed/env.js');
+  return workerDevice(device, workerPlaceFromEnv()?.localRank ?? 0, engineInfo().cudaDeviceCount);
 }

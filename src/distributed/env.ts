@@ -36,3 +36,12 @@ export function workerPlaceFromEnv(env: NodeJS.ProcessEnv = process.env): Worker
   const interfaces = (env.GLOO_SOCKET_IFNAME ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   return { rank, worldSize, localRank, host, port, interfaces };
 }
+
+/**
+ * The device of a worker asked to run on `device`: plain "cuda" on a machine of several workers
+ * becomes cuda:<local rank mod the GPUs>, one GPU a worker as torchrun's jobs do; an explicit
+ * cuda:N, cpu or a machine without GPUs is left as it is.
+ */
+export function workerDevice(device: string, localRank: number, cudaDevices: number): string {
+  return device === 'cuda' && cudaDevices > 0 ? `cuda:${localRank % cudaDevices}` : device;
+}

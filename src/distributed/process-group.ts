@@ -2,7 +2,11 @@ import { buildConfig, callOp, type NativeHandle } from '../tensor/native.js';
 import { Tensor } from '../tensor/tensor.js';
 import { SpotdiffError, isSpotdiffError } from '../util/errors.js';
 
-/** A collective backend of libtorch's c10d: Gloo (CPU tensors) or NCCL (CUDA tensors). */
+/**
+ * A group's collective backends, of libtorch's c10d: 'gloo' for host tensors; 'nccl' adds NCCL
+ * for CUDA tensors beside Gloo for host tensors (torch's "cpu:gloo,cuda:nccl"), chosen per
+ * collective by where its tensors are.
+ */
 export type Backend = 'gloo' | 'nccl';
 export type Reduction = 'sum' | 'max' | 'min' | 'product';
 
@@ -38,14 +42,14 @@ export function distributedBackends(): Backend[] {
 /** Throws a SpotdiffError (ERR_VERSION) saying why when this build cannot run `backend`. */
 export function requireBackend(backend: Backend): void {
   const have = distributedBackends();
-  if (have.length === 0) throw new SpotdiffError('ERR_VERSION', `this build has no distributed support${missingReason()}`);
-  if (!have.includes(backend)) throw new SpotdiffError('ERR_VERSION', `this build has no ${backend} backend (it has ${have.join(', ')})`);
+  if (have.length === 0) throw new SpotdiffError('ERR_VERSION', `this build has no distributed support${missingReason('reason')}`);
+  if (!have.includes(backend)) throw new SpotdiffError('ERR_VERSION', `this build has no ${backend} backend (it has ${have.join(', ')})${backend === 'nccl' ? missingReason('ncclReason') : ''}`);
 }
 
-/** Why the addon was built without distributed support, as native/configure.mjs recorded it. */
-function missingReason(): string {
-  const config = buildConfig() as { distributed?: { reason?: unknown } } | null;
-  const reason = config?.distributed?.reason;
+/** Why the addon was built without distributed support, or without NCCL, as native/configure.mjs recorded it. */
+function missingReason(field: 'reason' | 'ncclReason'): string {
+  const config = buildConfig() as { distributed?: Record<string, unknown> } | null;
+  const reason = config?.distributed?.[field];
   return typeof reason === 'string' && reason !== '' ? `: ${reason}` : '';
 }
 

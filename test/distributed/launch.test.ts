@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchWorkers, workerEnv, workerPlaceFromEnv } from '../../src/distributed/index.js';
+import { launchWorkers, workerDevice, workerEnv, workerPlaceFromEnv } from '../../src/distributed/index.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
 
 // A worker as a one-line script: prints its variables, then exits or sleeps as RANK says.
@@ -45,6 +45,13 @@ test('workers get the rank variables torchrun sets; a worker reads its place bac
   assert.deepEqual(workerPlaceFromEnv({ ...env, GLOO_SOCKET_IFNAME: 'eth1, eth2' })?.interfaces, ['eth1', 'eth2']);
   assert.equal(workerEnv({ nproc: 2, masterHost: 'h', masterPort: 1, command: '', args: [], env: { OMP_NUM_THREADS: '3' } }, 0).SPOTDIFF_THREADS, undefined);
   assert.equal(workerPlaceFromEnv({}), null);
+});
+
+test('a worker asked for "cuda" takes its own GPU (local rank mod GPUs); cuda:N, cpu and GPU-less machines keep what was asked', () => {
+  assert.deepEqual([0, 1, 2, 3].map((r) => workerDevice('cuda', r, 2)), ['cuda:0', 'cuda:1', 'cuda:0', 'cuda:1']);
+  assert.equal(workerDevice('cuda:1', 0, 4), 'cuda:1');
+  assert.equal(workerDevice('cpu', 3, 4), 'cpu');
+  assert.equal(workerDevice('cuda', 1, 0), 'cuda');
 });
 
 test('malformed rank variables and launch options are refused', async () => {

@@ -15,6 +15,7 @@
 #include "distributed_group.h"
 
 #if SPOTDIFF_GLOO
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 
@@ -109,8 +110,12 @@ c10d::ReduceOp reduceOpOf(const std::string& name) {
 void checkTensors(const std::vector<at::Tensor>& ts, size_t arg) {
   for (size_t k = 0; k < ts.size(); k++) {
     if (!ts[k].is_contiguous()) throw spotdiff::ArgumentError("argument " + std::to_string(arg) + "[" + std::to_string(k) + "]: collectives take contiguous tensors");
+    if (ts[k].is_cuda() != ts[0].is_cuda()) throw spotdiff::ArgumentError("argument " + std::to_string(arg) + ": one collective takes host tensors or CUDA tensors, not both");
   }
 }
+
+// Host tensors go through Gloo, CUDA tensors through NCCL (checkTensors: all one or the other).
+bool onCuda(const std::vector<at::Tensor>& ts) { return !ts.empty() && ts[0].is_cuda(); }
 
 // Gloo's network devices: one per named interface (GLOO_SOCKET_IFNAME's comma-separated list,
 // as torch reads it), else one bound to deviceHost, else to this machine's hostname.
@@ -142,25 +147,25 @@ SPOTDIFF_OP(dist_init) {
   if (world < 1 || world > 65536) throw spotdiff::ArgumentError("argument 4: world size must be in 1..65536");
   if (rank < 0 || rank >= world) throw spotdiff::ArgumentError("argument 3: rank must be in 0.." + std::to_string(world - 1));
   if (timeoutMs < 1) throw spotdiff::ArgumentError("argument 5: timeout must be at least 1 ms");
+  if (backend != "gloo" && !(SPOTDIFF_NCCL && backend == "nccl")) throw spotdiff::ArgumentError("argument 0: this build has no \"" + backend + "\" backend");
   auto g = std::make_shared<Group>();
   g->rank = static_cast<int>(rank);
   g->world = static_cast<int>(world);
   g->timeout = std::chrono::milliseconds(timeoutMs);
   try {
     g->store = openStore(host, port, g->rank, g->world, g->timeout);
-    if (backend == "gloo") {
-      auto o = c10d::ProcessGroupGloo::Options::create(g->timeout);
-      o->devices = glooDevices(deviceHost, interfaces);
-      g->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, g->rank, g->world, o);
+    // Every group has Gloo for host tensors; "nccl" adds NCCL for CUDA tensors, as torch's
+    // "cpu:gloo,cuda:nccl". Each backend keeps its keys under its own prefix of the one store.
+    auto o = c10d::ProcessGroupGloo::Options::create(g->timeout);
+    o->devices = glooDevices(deviceHost, interfaces);
+    g->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("gloo/", g->store), g->rank, g->world, o);
 #if SPOTDIFF_NCCL
-    } else if (backend == "nccl") {
-      auto o = c10d::ProcessGroupNCCL::Options::create();
-      o->timeout = g->timeout;
-      g->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(g->store, g->rank, g->world, o);
-#endif
-    } else {
-      throw spotdiff::ArgumentError("argument 0: this build has no \"" + backend + "\" backend");
+    if (backend == "nccl") {
+      auto n = c10d::ProcessGroupNCCL::Options::create();
+      n->timeout = g->timeout;
+      g->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(c10::make_intrusive<c10d::PrefixStore>("nccl/", g->store), g->rank, g->world, n);
     }
+#endif
   } catch (const spotdiff::ArgumentError&) {
     throw;
   } catch (const std::exception& e) {
@@ -179,7 +184,7 @@ SPOTDIFF_OP(dist_all_reduce) {
   c10d::AllreduceOptions o;
   o.reduceOp = reduceOpOf(a.str(2));
   o.timeout = g->timeout;
-  collective(*g, "all_reduce", [&](auto& pg) { return pg.allreduce(ts, o); });
+  collective(*g, "all_reduce", onCuda(ts), [&](auto& pg) { return pg.allreduce(ts, o); });
   return a.outVoid();
 }
 
@@ -193,7 +198,7 @@ SPOTDIFF_OP(dist_broadcast) {
   c10d::BroadcastOptions o;
   o.rootRank = root;
   o.timeout = g->timeout;
-  collective(*g, "broadcast", [&](auto& pg) { return pg.broadcast(ts, o); });
+  collective(*g, "broadcast", onCuda(ts), [&](auto& pg) { return pg.broadcast(ts, o); });
   return a.outVoid();
 }
 
@@ -206,7 +211,7 @@ SPOTDIFF_OP(dist_all_gather) {
   for (int r = 0; r < g->world; r++) out[0].push_back(at::empty_like(in[0]));
   c10d::AllgatherOptions o;
   o.timeout = g->timeout;
-  collective(*g, "all_gather", [&](auto& pg) { return pg.allgather(out, in, o); });
+  collective(*g, "all_gather", onCuda(in), [&](auto& pg) { return pg.allgather(out, in, o); });
   return a.out(out[0]);
 }
 
@@ -215,7 +220,7 @@ SPOTDIFF_OP(dist_barrier) {
   auto g = groupOf(a.i64(0));
   c10d::BarrierOptions o;
   o.timeout = g->timeout;
-  collective(*g, "barrier", [&](auto& pg) { return pg.barrier(o); });
+  collective(*g, "barrier", false, [&](auto& pg) { return pg.barrier(o); });
   return a.outVoid();
 }
 

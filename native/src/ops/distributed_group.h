@@ -41,27 +41,28 @@ std::shared_ptr<Group> groupOf(int64_t id, size_t arg = 0);
 // "rank R of W: <what> failed (peer: rank P): <why>", the one wording of a collective's failure.
 std::string failureText(const Group& g, const std::string& what, const std::string& why);
 
-// Starts one collective on the group's backend: start(pg) with pg the Gloo or NCCL group
-// (both have the c10d collective methods, but no common base across libtorch 1.13 and 2.x).
+// Starts one collective on the backend for tensors on the host (Gloo) or on a CUDA device
+// (NCCL, in a group joined with it): start(pg) with pg that backend's group (both have the c10d
+// collective methods, but no common base across libtorch 1.13 and 2.x).
 template <typename F>
-c10::intrusive_ptr<c10d::Work> startCollective(const Group& g, F start) {
+c10::intrusive_ptr<c10d::Work> startCollective(const Group& g, bool cuda, F start) {
 #if SPOTDIFF_NCCL
-  return g.nccl ? start(*g.nccl) : start(*g.gloo);
-#else
-  return start(*g.gloo);
+  if (cuda && g.nccl) return start(*g.nccl);
 #endif
+  if (cuda) throw ArgumentError("collectives on CUDA tensors need a group joined with the nccl backend; this group has Gloo, for host tensors");
+  return start(*g.gloo);
 }
 
 // Waits for a started collective; a failure is rethrown as std::runtime_error via failureText.
 void waitCollective(const Group& g, const char* what, const c10::intrusive_ptr<c10d::Work>& work);
 
-// Runs one collective and waits for it; any failure is rethrown with this rank, the world size
-// and the operation named.
+// Runs one collective (on the backend for host or CUDA tensors) and waits for it; any failure
+// is rethrown with this rank, the world size and the operation named.
 template <typename F>
-void collective(const Group& g, const char* what, F start) {
+void collective(const Group& g, const char* what, bool cuda, F start) {
   c10::intrusive_ptr<c10d::Work> work;
   try {
-    work = startCollective(g, start);
+    work = startCollective(g, cuda, start);
   } catch (const ArgumentError&) {
     throw;
   } catch (const c10::Error& e) {

@@ -125,7 +125,7 @@ void Reducer::launch(Bucket& b) {
     c10d::AllreduceOptions o;
     o.reduceOp = c10d::ReduceOp::SUM;
     o.timeout = group->timeout;
-    b.work = startCollective(*group, [&](auto& pg) { return pg.allreduce(ts, o); });
+    b.work = startCollective(*group, b.flat.is_cuda(), [&](auto& pg) { return pg.allreduce(ts, o); });
   } catch (const c10::Error& e) {
     failure = failureText(*group, "all_reduce of gradients", e.what_without_backtrace());
   } catch (const std::exception& e) {

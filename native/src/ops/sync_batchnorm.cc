@@ -58,7 +58,7 @@ GlobalStats globalStats(const Group& g, const at::Tensor& x, double eps) {
   c10d::AllreduceOptions o;
   o.reduceOp = c10d::ReduceOp::SUM;
   o.timeout = g.timeout;
-  collective(g, "sync_batch_norm statistics all_reduce", [&](auto& pg) { return pg.allreduce(ts, o); });
+  collective(g, "sync_batch_norm statistics all_reduce", packed.is_cuda(), [&](auto& pg) { return pg.allreduce(ts, o); });
   const double total = packed[2 * c].item<double>();
   if (total <= 1) {
     throw spotdiff::ArgumentError("argument 0: sync batch norm expects more than 1 value per channel across the group when training, got " + std::to_string(static_cast<int64_t>(total)));
@@ -117,7 +117,7 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     c10d::AllreduceOptions o;
     o.reduceOp = c10d::ReduceOp::SUM;
     o.timeout = g->timeout;
-    collective(*g, "sync_batch_norm gradient all_reduce", [&](auto& pg) { return pg.allreduce(ts, o); });
+    collective(*g, "sync_batch_norm gradient all_reduce", ts[0].is_cuda(), [&](auto& pg) { return pg.allreduce(ts, o); });
     auto meanDy = perChannel(ts[0].narrow(0, 0, c) / count, x);
     auto meanDyXmu = perChannel(ts[0].narrow(0, c, c) / count, x);
     auto scale = weight.defined() ? invstd * perChannel(weight, x) : invstd;
