@@ -14,7 +14,7 @@ const usage = `usage: spotdiff fit --method ${methodChoices()} --data DIR [--obj
                     [--iterations N] [--lr X] [--loss cross-entropy|focal] [--gamma G]
                     [--alpha A|none] [--image-score max|top-k-mean] [--top-k N]
                     [--work DIR] [--resume]
-                    [--nproc N [--nnodes M --node-rank R --master ADDR:PORT]]
+                    [--nproc N [--nnodes M --node-rank R --master ADDR:PORT]] [--sync-bn on|off]
                     [--quantile Q] [--device cpu|cuda|auto] --out MODEL [--json]
 
 Fits an anomaly detector on the train split (prepared VisA/MVTec layout, raw VisA, or a
@@ -69,10 +69,11 @@ at --size, batch 8, with flips, crops and colour jitter):
 
 Data-parallel training (two-class methods, on the CPU): each step's batch of 8 is split
 evenly across the processes (N must divide it), so the run takes the same steps as one
-process; BatchNorm statistics stay per process (as torch DDP without SyncBatchNorm). The
-first process writes the checkpoints and the log and, after training, scores the validation
-part and saves MODEL; --resume continues every process from the work folder's checkpoint
-(across machines, a folder they all read).
+process. BatchNorm statistics stay per process (as torch DDP; the paper does not say)
+unless --sync-bn on normalises over the whole batch of all processes (SyncBatchNorm; then
+the steps equal one process's). The first process writes the checkpoints and the log and,
+after training, scores the validation part and saves MODEL; --resume continues every
+process from the work folder's checkpoint (across machines, a folder they all read).
 ${LAUNCH_USAGE}`;
 
 /** The batch the fit glue trains with (FitRequest.batchSize's default), split across --nproc processes. */

@@ -28,6 +28,7 @@ export const METHOD_OPTION_FLAGS: readonly MethodOptionFlag[] = [
   { flag: 'epochs', key: 'epochs', parse: (v, f) => intFlag(v, f, 0, 1) },
   { flag: 'iterations', key: 'iterations', parse: (v, f) => intFlag(v, f, 0, 1) },
   { flag: 'lr', key: 'lr', parse: (v, f) => numberFlag(v, f, 0, { above: 0 }) },
+  { flag: 'sync-bn', key: 'syncBn', parse: (v, f) => choice('on', 'off')(v, f) === 'on' },
   { flag: 'loss', key: 'loss', parse: choice('cross-entropy', 'focal') },
   { flag: 'gamma', key: 'gamma', parse: (v, f) => numberFlag(v, f, 0, { min: 0 }) },
   { flag: 'alpha', key: 'alpha', parse: (v, f) => (v === 'none' ? null : numberFlag(v, f, 0, { min: 0, max: 1 })) },

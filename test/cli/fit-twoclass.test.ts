@@ -77,6 +77,8 @@ test('fit flags: a flag the method does not take and --work/--resume on a one-cl
     [fit('padim', join(dir, 'x'), '--epochs', '2'), /--epochs is not an option of padim/],
     [fit('padim', join(dir, 'x'), '--resume'), /--work and --resume are for the two-class methods/],
     [fit('segmenter', join(dir, 'x'), '--loss', 'mse'), /--loss must be cross-entropy or focal/],
+    [fit('padim', join(dir, 'x'), '--sync-bn', 'on'), /--sync-bn is not an option of padim/],
+    [fit('classifier', join(dir, 'x'), '--sync-bn', 'yes'), /--sync-bn must be on or off, got "yes"/],
   ] as const;
   for (const [args, pattern] of usage) {
     const r = await runCli([...args]);

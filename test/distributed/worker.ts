@@ -105,11 +105,13 @@ async function pretrain(): Promise<void> {
   print({ steps: result.steps, completed: result.completed, lastEpochLoss: result.lastEpochLoss });
 }
 
-// A 2-class run of ../detect/twoclass/dp-case.ts as one rank (SAMPLES, OUT set by the test).
+// A 2-class run of ../detect/twoclass/dp-case.ts as one rank (SAMPLES, OUT set by the test; BN=1:
+// the network with BatchNorm, SYNC_BN=on: SyncBatchNorm).
 async function twoclass(): Promise<void> {
   const g = join();
   const stop = Number(process.env.STOP_RANK ?? -1) === rank ? { stopAfter: Number(process.env.STOP_AFTER) } : {};
-  const run = await runTwoClassCase(process.env.SAMPLES ?? '', process.env.OUT ?? '', g, { resume: process.env.RESUME === '1', ...stop });
+  const bn = { bn: process.env.BN === '1', syncBatchNorm: process.env.SYNC_BN === 'on' };
+  const run = await runTwoClassCase(process.env.SAMPLES ?? '', process.env.OUT ?? '', g, { resume: process.env.RESUME === '1', ...stop, ...bn });
   g.destroy();
   print(run);
 }

@@ -13,5 +13,5 @@ export const classifierInfo: DetectorMethodInfo = {
    * 'cross-entropy' (default) or 'focal' (softmax focal loss) with gamma (default 2) and alpha
    * (default null: no class weighting).
    */
-  optionKeys: ['protocol', 'shots', 'run', 'epochs', 'iterations', 'lr', 'loss', 'gamma', 'alpha'],
+  optionKeys: ['protocol', 'shots', 'run', 'epochs', 'iterations', 'lr', 'syncBn', 'loss', 'gamma', 'alpha'],
 };

@@ -13,5 +13,5 @@ export const segmenterInfo: DetectorMethodInfo = {
    * and alpha (default 0.25, null for none); imageScore: 'max' (default) or 'top-k-mean' with
    * topK pixels (default 100).
    */
-  optionKeys: ['protocol', 'shots', 'run', 'epochs', 'iterations', 'lr', 'loss', 'gamma', 'alpha', 'imageScore', 'topK'],
+  optionKeys: ['protocol', 'shots', 'run', 'epochs', 'iterations', 'lr', 'syncBn', 'loss', 'gamma', 'alpha', 'imageScore', 'topK'],
 };

@@ -3,6 +3,7 @@ import { SpotdiffError } from '../../util/errors.js';
 import { broadcastState } from '../../distributed/grad-average.js';
 import { GradientReducer } from '../../distributed/grad-reducer.js';
 import type { ProcessGroup } from '../../distributed/process-group.js';
+import { convertSyncBatchNorm } from '../../distributed/sync-batchnorm.js';
 import type { Module } from '../../nn/module.js';
 
 /**
@@ -16,8 +17,8 @@ export function checkTwoClassDataParallel(batchSize: number, worldSize: number, 
 }
 
 /**
- * The 2-class trainer's side of data-parallel training (one process per rank, as torch DDP
- * without SyncBatchNorm: BatchNorm statistics stay per process): every rank runs the same
+ * The 2-class trainer's side of data-parallel training (one process per rank, as torch DDP;
+ * BatchNorm statistics stay per process unless SyncBatchNorm is asked for): every rank runs the same
  * plan on its share of each step's batch, gradients are averaged after backward, and the
  * step's loss and a stop request are agreed by all. Rank 0 writes the files.
  */
@@ -39,6 +40,14 @@ export class TwoClassDataParallel {
   /** Every rank starts from rank 0's weights and buffers. */
   startFromRankZero(network: Module): void {
     broadcastState(this.group, network, 0);
+  }
+
+  /**
+   * SyncBatchNorm when asked for (fit --sync-bn on): every BatchNorm of the network normalises
+   * over the global batch, over the same tensors (optimiser, checkpoints and model unchanged).
+   */
+  useSyncBatchNorm(network: Module, on: boolean): void {
+    if (on) convertSyncBatchNorm(network, this.group);
   }
 
   /** A resume must start every rank at the same step (each reads the checkpoint itself). */

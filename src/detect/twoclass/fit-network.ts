@@ -63,6 +63,7 @@ export async function fitTwoClassNetwork(ctx: FitContext, spec: TwoClassFitSpec)
     work: ctx.work,
     quiet: ctx.quiet,
     group: ctx.group ?? null,
+    syncBatchNorm: spec.run.syncBn,
   });
   result.network.eval();
   const fewShot = spec.run.fewShot === null ? null : { ...spec.run.fewShot, seed: ctx.seed };

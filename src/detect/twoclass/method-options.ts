@@ -5,10 +5,12 @@ import type { TwoClassProtocol } from './config.js';
  * The options both 2-class methods take (FitContext.options; the CLI maps its flags onto these
  * keys): `protocol` 'high-shot' (default) | 'few-shot'; `shots` (k per class, required with
  * few-shot); `run` (which k-shot draw, default 0); `epochs` (high-shot) or `iterations`
- * (few-shot) to override the paper's length; `lr`. Each method adds its own loss keys.
+ * (few-shot) to override the paper's length; `lr`; `syncBn` (data-parallel runs: BatchNorm over
+ * the global batch, SyncBatchNorm; default false: the paper does not say, and per-process
+ * statistics are DDP's default). Each method adds its own loss keys.
  * Images per step are ctx.batchSize (the same meaning as for scoring: images per batch).
  */
-export const TWOCLASS_RUN_OPTION_KEYS = ['protocol', 'shots', 'run', 'epochs', 'iterations', 'lr'] as const;
+export const TWOCLASS_RUN_OPTION_KEYS = ['protocol', 'shots', 'run', 'epochs', 'iterations', 'lr', 'syncBn'] as const;
 
 export interface TwoClassRunOptions {
   protocol: TwoClassProtocol;
@@ -17,6 +19,8 @@ export interface TwoClassRunOptions {
   epochs?: number;
   iterations?: number;
   lr?: number;
+  /** Data-parallel runs: SyncBatchNorm (default false). */
+  syncBn: boolean;
 }
 
 function positiveInt(method: string, key: string, v: unknown, min: number): number | undefined {
@@ -39,8 +43,10 @@ export function readTwoClassRunOptions(method: string, options: Readonly<Record<
   const iterations = positiveInt(method, 'iterations', options['iterations'], 1);
   const lr = options['lr'];
   if (lr !== undefined && (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0)) throw new SpotdiffError('ERR_BAD_INPUT', `${method}: lr must be a finite number > 0, got ${JSON.stringify(lr)}`);
+  const syncBn = options['syncBn'] ?? false;
+  if (typeof syncBn !== 'boolean') throw new SpotdiffError('ERR_BAD_INPUT', `${method}: syncBn must be true or false, got ${JSON.stringify(syncBn)}`);
   const fewShot = protocol === 'few-shot' ? { shots: shots as number, run: run ?? 0 } : null;
-  return { protocol, fewShot, epochs, iterations, lr: lr as number | undefined };
+  return { protocol, fewShot, epochs, iterations, lr: lr as number | undefined, syncBn };
 }
 
 /** Focal-loss parameters from `gamma` (≥ 0) and `alpha` ([0, 1] or null for no class weighting). */

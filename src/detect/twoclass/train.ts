@@ -65,6 +65,8 @@ export interface TwoClassTrainRequest {
    * Absent (or null): one process, no collectives.
    */
   group?: ProcessGroup | null;
+  /** With a group: the network's BatchNorm over the global batch (SyncBatchNorm); default false. */
+  syncBatchNorm?: boolean;
 }
 
 export type TwoClassTrainEvent = { type: 'step'; record: TwoClassStepRecord; totalSteps: number; checkpoint: string | null };
@@ -159,6 +161,7 @@ async function openRun(plan: TwoClassTrainPlan, request: TwoClassTrainRequest): 
       // Every rank read the same checkpoint (or none); rank 0's weights are the start either way.
       dp.checkSameStart(startStep);
       dp.startFromRankZero(network);
+      dp.useSyncBatchNorm(network, request.syncBatchNorm === true);
     }
     let log: JsonlStepLog<TwoClassStepRecord> | null = null;
     if (paths !== null && writes) {

@@ -45,6 +45,22 @@ test('2-class training on 2 ranks equals one process on the global batch (augmen
   assert.ok(Math.abs(logOne[0]!.loss - logOne.at(-1)!.loss) > 1e-3, `the loss barely changed: ${logOne.map((r) => r.loss)}`);
 });
 
+// A network with BatchNorm: with SyncBatchNorm (fit --sync-bn on) the 2 ranks' steps are one
+// process's on the global batch; without it (the default) each rank's BN sees its 2 images.
+test('2-class training with BatchNorm on 2 ranks: with SyncBatchNorm (fit --sync-bn on) equals one process (weights 1e-5); without it (the default) does not', { skip }, async () => {
+  const one = await runTwoClassCase(samplesFile, join(dir, 'bn-one'), null, { bn: true });
+  const weightsOf = async (out: string, syncBn: 'on' | 'off'): Promise<Record<string, number[]>> => {
+    const ranks = await runRanks('twoclass', 2, { env: { SAMPLES: samplesFile, OUT: out, BN: '1', SYNC_BN: syncBn } });
+    for (const r of ranks) assert.equal(r.code, 0, `rank ${r.rank} failed: ${r.stderr}`);
+    return (ranks[0]!.result as typeof one).weights;
+  };
+  const largest = (w: Record<string, number[]>): number => Math.max(...Object.entries(one.weights).flatMap(([name, a]) => a.map((v, i) => Math.abs(v - w[name]![i]!))));
+  const synced = largest(await weightsOf(join(dir, 'bn-two'), 'on'));
+  const off = largest(await weightsOf(join(dir, 'bn-two-off'), 'off'));
+  assert.ok(synced <= 1e-5, `with SyncBatchNorm the weights differ by ${synced}`);
+  assert.ok(off > 1e-3, `without SyncBatchNorm the weights differ by only ${off}`);
+});
+
 test('2 ranks stop together when one is asked to (a checkpoint of that step) and --resume on both ends with the uninterrupted weights', { skip }, async () => {
   const one = await runTwoClassCase(samplesFile, join(dir, 'one-again'), null);
   const work = join(dir, 'stopped');
