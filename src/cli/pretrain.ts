@@ -5,7 +5,7 @@ import { SpotdiffError } from '../util/errors.js';
 import type { PretrainOptions } from '../pretrain/options.js';
 import type { PretrainMethodName, SpdConfig } from '../pretrain/method.js';
 import { precisionFlag } from './precision-flag.js';
-import { LAUNCH_FLAGS, LAUNCH_USAGE, joinLaunchedGroup, launchFlags, runLauncher } from './launch-flags.js';
+import { LAUNCH_FLAGS, LAUNCH_USAGE, joinLaunchedGroup, launchFlags, launchedWorkerDevice, runLauncher } from './launch-flags.js';
 
 const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
                          [--spd ETA] [--spd-negative smoothblend|cutpaste]
@@ -165,7 +165,9 @@ export const command: Command = {
       checkDataParallel(options.method, options.batchSize, launch.nproc * launch.nnodes, device);
       return runLauncher('pretrain', argv, launch);
     }
-    const group = launch !== null ? await joinLaunchedGroup() : null;
+    // A worker on CUDA takes its own GPU and averages through NCCL.
+    if (launch !== null) options.device = await launchedWorkerDevice(options.device === 'auto' ? (await import('../tensor/device.js')).resolveDevice('auto') : (options.device ?? 'cpu'));
+    const group = launch !== null ? await joinLaunchedGroup({ device: options.device ?? 'cpu' }) : null;
 
     const { trainPretrain } = await import('../pretrain/trainer.js');
     // Ctrl-C stops after the current step; the last finished epoch's checkpoint is the resume point.

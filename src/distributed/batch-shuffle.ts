@@ -16,7 +16,7 @@ export function gatherRows(group: ProcessGroup, x: T.Tensor): T.Tensor {
 export interface ShuffledRows {
   /** [n, ...]: rows perm[rank·n .. (rank + 1)·n) of the global batch. */
   rows: T.Tensor;
-  /** int64 [N]: the inverse of the permutation (argsort), for unshuffleRows. */
+  /** int64 [N] on the rows' device: the inverse of the permutation (argsort), for unshuffleRows. */
   restore: T.Tensor;
 }
 
@@ -36,8 +36,9 @@ export function shuffleRows(group: ProcessGroup, x: T.Tensor, rng: Random): Shuf
     const order = group.rank === 0 ? rng.shuffled(Array.from({ length: total }, (_, i) => BigInt(i))) : new Array<bigint>(total).fill(0n);
     const perm = T.tensor(BigInt64Array.from(order), [total], { device: 'cpu' });
     if (group.worldSize > 1) group.broadcast([perm], 0);
-    const mine = T.narrow(perm, 0, group.rank * n, n);
-    return { rows: T.indexSelect(all, 0, mine), restore: T.argsort(perm) };
+    // The permutation travels on the host (Gloo); the rows are indexed where they are.
+    const onDevice = T.toDevice(perm, all.device);
+    return { rows: T.indexSelect(all, 0, T.narrow(onDevice, 0, group.rank * n, n)), restore: T.argsort(onDevice) };
   }));
 }
 

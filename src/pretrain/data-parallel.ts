@@ -4,20 +4,21 @@ import { Random } from '../util/random.js';
 import { DistributedSampler } from '../distributed/sampler.js';
 import { broadcastState } from '../distributed/grad-average.js';
 import { GradientReducer } from '../distributed/grad-reducer.js';
-import type { ProcessGroup } from '../distributed/process-group.js';
+import { requireBackend, type ProcessGroup } from '../distributed/process-group.js';
 import { convertSyncBatchNorm } from '../distributed/sync-batchnorm.js';
 import type { Module } from '../nn/module.js';
 import type { PretrainMethodName } from './method.js';
 
 /**
  * The global batch must split evenly (MoCo's queue and shuffled keys and SimCLR's negatives
- * span the global batch through the method's useGroup). Collectives run over Gloo on host
- * tensors, so the ranks train on the CPU (NCCL for CUDA ranks is not wired into the trainer).
- * The launcher asks before starting any worker.
+ * span the global batch through the method's useGroup). Ranks on the CPU average through Gloo,
+ * ranks on CUDA devices through NCCL (this build must have it). The launcher asks before
+ * starting any worker.
  */
 export function checkDataParallel(_method: PretrainMethodName, batchSize: number, worldSize: number, device: string): void {
   if (worldSize === 1) return;
-  if (device !== 'cpu') throw new SpotdiffError('ERR_USAGE', `data-parallel pre-training runs on the CPU for now (Gloo); got device ${device}: use one process on ${device}, or --device cpu`);
+  if (device.startsWith('cuda')) requireBackend('nccl');
+  else if (device !== 'cpu') throw new SpotdiffError('ERR_USAGE', `data-parallel pre-training runs on cpu or cuda devices, got ${device}`);
   if (batchSize % worldSize !== 0) throw new SpotdiffError('ERR_USAGE', `the batch size ${batchSize} does not split evenly across ${worldSize} processes`);
 }
 
@@ -43,6 +44,9 @@ export class DataParallel {
 
   check(method: PretrainMethodName, batchSize: number, device: string): void {
     checkDataParallel(method, batchSize, this.group.worldSize, device);
+    if (device.startsWith('cuda') && this.group.worldSize > 1 && this.group.backend !== 'nccl') {
+      throw new SpotdiffError('ERR_BAD_INPUT', `rank ${this.group.rank} trains on ${device} but its group was joined without NCCL (backend ${this.group.backend})`);
+    }
   }
 
   /** This rank's loader settings: its per-rank batch and its share of each epoch's order. */

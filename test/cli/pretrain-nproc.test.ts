@@ -101,12 +101,17 @@ test('launch flags are checked before any process starts', async () => {
     [['--nproc', '2', '--master', 'nohost'], /--master must be ADDR:PORT/],
     [['--nproc', '2', '--nnodes', '2', '--node-rank', '2', '--master', 'h:1'], /--node-rank must be an integer >= 0 and <= 1/],
     [['--nproc', '3'], /the batch size 4 does not split evenly across 3 processes/],
-    [['--nproc', '2', '--device', 'cuda'], /data-parallel pre-training runs on the CPU for now/],
   ];
   for (const [extra, pattern] of cases) {
     const r = await runCli([...base(dir, join(dir, 'o'), 1), ...extra]);
     assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
+  }
+  // CUDA ranks average through NCCL: a build without it says why before starting anyone.
+  if (!distributedBackends().includes('nccl')) {
+    const r = await runCli([...base(dir, join(dir, 'o'), 1), '--nproc', '2', '--device', 'cuda']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /this build has no nccl backend \(it has gloo\): libtorch is not a CUDA build/);
   }
 });
 
