@@ -88,24 +88,53 @@ rows_from() {
   node dist/bench/lib/gpu-check-rows.js "$@" >>"$ROWS" 2>>"$LOG" || row "rows of $1" "unreadable output" "-" "FAIL"
 }
 
-# 1. The addon, against python3's torch (CXX11 ABI: PyTorch 2.x wheels are built with it).
+# 1. The addon, against python3's torch (CXX11 ABI: PyTorch 2.x wheels are built with it). The
+# NCCL collectives compile only against a CUDA libtorch; if they fail there, the rest of the
+# check still runs on a build without them (SPOTDIFF_NO_NCCL) and the table says so.
 build_addon() {
   local torch_dir
   torch_dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))') || return 1
   LIBTORCH=$torch_dir SPOTDIFF_CXX11_ABI=1 node scripts/build-native.mjs
 }
-export -f build_addon
+build_addon_without_nccl() { SPOTDIFF_NO_NCCL=1 build_addon; }
+export -f build_addon build_addon_without_nccl
 if [ "$DRY" = 1 ]; then
   row "build addon" "skipped (dry run: the addon already built)" "-" "skip"
 else
   t0=$SECONDS
-  if stage build 200 build_addon; then row "build addon" "$((SECONDS - t0)) s" "python3's torch" "pass"; else failed "build addon" $? build; fi
+  if stage build 200 build_addon; then row "build addon" "$((SECONDS - t0)) s" "python3's torch" "pass"
+  else
+    failed "build addon (with NCCL)" $? build
+    if stage build-no-nccl 200 build_addon_without_nccl; then row "build addon without NCCL" "$((SECONDS - t0)) s" "SPOTDIFF_NO_NCCL=1" "pass"; else failed "build addon without NCCL" $? build-no-nccl; fi
+  fi
 fi
 
 # 2. doctor: which libtorch, CUDA seen.
 if stage doctor 30 node dist/src/cli/main.js doctor --json; then
   rows_from doctor "$WORK/doctor.out" $([ "$DRY" = 1 ] && echo gpu-optional)
 else failed "doctor" $? doctor; fi
+
+# 2b. NCCL: a group of one on the device, an all_reduce of a CUDA tensor (NCCL) and of a host
+# tensor (Gloo) in it (one GPU cannot host two NCCL ranks).
+nccl_check() {
+  node --input-type=module -e '
+    const D = await import(process.cwd() + "/dist/src/distributed/index.js");
+    const T = await import(process.cwd() + "/dist/src/tensor/index.js");
+    if (!D.distributedBackends().includes("nccl")) { console.log(JSON.stringify({ nccl: false })); process.exit(0); }
+    const g = D.ProcessGroup.join({ host: "127.0.0.1", port: 29611, rank: 0, worldSize: 1, backend: "nccl", timeoutMs: 30000 });
+    const onGpu = T.toDevice(T.tensor([1, 2, 3], [3]), process.argv[1]);
+    const onHost = T.tensor([4, 5], [2]);
+    g.allReduce([onGpu]); g.allReduce([onHost]); g.barrier(); g.destroy();
+    console.log(JSON.stringify({ nccl: true, gpu: Array.from(onGpu.toFloat32()), host: Array.from(onHost.toFloat32()) }));
+  ' "$DEV"
+}
+export -f nccl_check
+if [ "$DRY" = 1 ]; then row "NCCL group of one" "skipped (dry run)" "-" "skip"
+elif stage nccl 30 nccl_check; then
+  if grep -q '"nccl":false' "$WORK/nccl.out"; then row "NCCL group of one" "this build has no NCCL" "-" "skip"
+  elif grep -q '"gpu":\[1,2,3\],"host":\[4,5\]' "$WORK/nccl.out"; then row "NCCL group of one" "all_reduce on $DEV and on the host" "-" "pass"
+  else row "NCCL group of one" "$(head -c 60 "$WORK/nccl.out")" "-" "FAIL"; fi
+else failed "NCCL group of one" $? nccl; fi
 
 # 3. Op-family parity, CPU against the device.
 stage parity 60 node dist/bench/device-parity.js --device "$DEV" --json

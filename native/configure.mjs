@@ -112,6 +112,7 @@ function distributed(loc, cuda) {
 // Switches NCCL on in `out` (with its include folders) or returns why not.
 function ncclAnswer(loc, cuda, c10d, out) {
   if (!cuda) return 'libtorch is not a CUDA build';
+  if (process.env.SPOTDIFF_NO_NCCL === '1') return 'switched off by SPOTDIFF_NO_NCCL=1';
   if (!existsSync(join(c10d, 'ProcessGroupNCCL.hpp'))) return `libtorch's c10d has no ProcessGroupNCCL.hpp (${c10d})`;
   if (exports(join(loc.libdir, 'libtorch_cuda.so'), '_ZN4c10d16ProcessGroupNCCLC1E') === false) {
     return `${join(loc.libdir, 'libtorch_cuda.so')} does not export ProcessGroupNCCL (libtorch built without USE_NCCL)`;
