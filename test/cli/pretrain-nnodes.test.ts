@@ -1,11 +1,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyImages } from '../pretrain/tiny-images.js';
-import { cliMain, runCli, type CliResult } from './run-cli.js';
+import { cliMain, runCli, runProcess, type CliResult } from './run-cli.js';
 import { distributedBackends } from '../../src/distributed/index.js';
 
 // Two machines for real: two network namespaces joined by a veth pair, each with its own
@@ -42,16 +42,7 @@ after(() => {
 
 /** `spotdiff <args>` inside network namespace `n` (the veth's name as GLOO_SOCKET_IFNAME). */
 function runIn(n: number, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, GLOO_SOCKET_IFNAME: link[n]! };
-    const child = spawn('ip', ['netns', 'exec', ns[n]!, process.execPath, cliMain, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runProcess('ip', ['netns', 'exec', ns[n]!, process.execPath, cliMain, ...args], { ...process.env, GLOO_SOCKET_IFNAME: link[n]! });
 }
 
 const losses = (out: string): number[] =>

@@ -17,8 +17,13 @@ export interface CliResult {
  * it); `onStart` gets the child, e.g. to kill it.
  */
 export function runCli(args: string[], onStart?: (child: ChildProcess) => void): Promise<CliResult> {
+  return runProcess(process.execPath, [cliMain, ...args], process.env, onStart);
+}
+
+/** Runs `command args` with `env`, collecting its output: runCli's way, for other launches of the CLI. */
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, onStart?: (child: ChildProcess) => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { cliMain, runCli, type CliResult } from '../../cli/run-cli.js';
+import { cliMain, runCli, runProcess, type CliResult } from '../../cli/run-cli.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { assertClose, makeFixture, type OnnxFixture } from './fixtures.js';
 import { onnxInput, openOnnxScorer } from '../../../src/export/onnx/index.js';
@@ -25,15 +25,7 @@ interface Predicted {
 function runCliWatchingLibs(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   const hook = join(dir, 'maps-hook.mjs');
   writeFileSync(hook, `import { readFileSync } from 'node:fs';\nprocess.on('exit', () => process.stderr.write('\\nLIBTORCH ' + /libtorch/.test(readFileSync('/proc/self/maps', 'utf8')) + '\\nORT_DISABLE_TELEMETRY ' + process.env.ORT_DISABLE_TELEMETRY + '\\n'));\n`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', hook, cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runProcess(process.execPath, ['--import', hook, cliMain, ...args], env);
 }
 
 test('spotdiff export writes the .onnx once, refuses to overwrite it, and replaces it with --force', async () => {
