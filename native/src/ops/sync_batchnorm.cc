@@ -1,5 +1,6 @@
 // Synchronised batch norm (torch.nn.SyncBatchNorm's training mode) across the ranks of a process
-// group, on CPU float tensors [N, C, ...]: every rank normalises with the statistics of the
+// group, on float tensors [N, C, ...] (host tensors over Gloo; CUDA tensors over NCCL where the
+// group was joined with it, which collective() chooses): every rank normalises with the statistics of the
 // global batch, so data-parallel training equals one process's BatchNorm on that batch.
 // Forward: one all_reduce of each rank's per-channel count, sum and sum of squares; backward:
 // one all_reduce of sum(dy) and sum(dy·(x − mean)), as torch's SyncBatchNorm.backward. weight and
@@ -127,7 +128,6 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
 
 void checkInputs(const at::Tensor& x, const c10::optional<at::Tensor>& weight, const c10::optional<at::Tensor>& bias) {
   if (x.dim() < 2 || x.size(1) < 1) throw spotdiff::ArgumentError("argument 0: sync batch norm takes [N, C, ...] with C ≥ 1");
-  if (!x.device().is_cpu()) throw spotdiff::ArgumentError("argument 0: sync batch norm runs on CPU tensors (Gloo)");
   if (x.scalar_type() != at::kFloat && x.scalar_type() != at::kDouble) throw spotdiff::ArgumentError("argument 0: sync batch norm takes float32 or float64 tensors");
   const int64_t c = x.size(1);
   for (size_t i = 1; i <= 2; i++) {
