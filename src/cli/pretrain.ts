@@ -153,7 +153,7 @@ export const command: Command = {
       channelsLast: values['channels-last'] === true,
       ...(values['cache-mb'] !== undefined ? { cacheMb: intFlag(values['cache-mb'], 'cache-mb', 0, 0, 2 ** 32) } : {}),
       quiet: values.quiet === true || values.json === true,
-      ...(syncBn !== undefined ? { syncBn: syncBn === 'on' } : {}),
+      ...(syncBn !== undefined ? { syncBn: syncBn === 'on' } : saved?.syncBatchNorm !== undefined ? { syncBn: saved.syncBatchNorm } : {}),
     };
     const { checkPretrainOptions } = await import('../pretrain/options.js');
     checkPretrainOptions(options);

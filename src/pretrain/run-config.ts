@@ -37,6 +37,12 @@ export interface PretrainConfig {
    * it; a checkpoint written before this field was recorded ran fp32.
    */
   precision: Precision;
+  /**
+   * Data-parallel runs: BatchNorm over the global batch (SyncBatchNorm), as the recipe or
+   * --sync-bn chose; one process: no effect. A resume keeps it; a checkpoint written before it
+   * was recorded is taken to agree with the run that resumes it.
+   */
+  syncBatchNorm: boolean;
   /** Images used per epoch and steps per epoch (a changed data folder changes these). */
   images: number;
   stepsPerEpoch: number;
@@ -44,7 +50,7 @@ export interface PretrainConfig {
 
 /** The fields in which two configs differ, each as "name: saved → now". */
 export function configDifferences(savedAsWritten: PretrainConfig, now: PretrainConfig): string[] {
-  const saved: PretrainConfig = { ...savedAsWritten, precision: savedAsWritten.precision ?? 'fp32' };
+  const saved: PretrainConfig = { ...savedAsWritten, precision: savedAsWritten.precision ?? 'fp32', syncBatchNorm: savedAsWritten.syncBatchNorm ?? now.syncBatchNorm };
   return recordDifferences(saved, now);
 }
 

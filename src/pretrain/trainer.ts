@@ -171,6 +171,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
     size: options.size ?? 224,
     seed: options.seed ?? 0,
     precision: options.precision ?? 'fp32',
+    syncBatchNorm: options.syncBn ?? defaults.syncBatchNorm,
     images: data.samples.length,
     stepsPerEpoch,
   };
@@ -208,7 +209,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       if (step !== startEpoch * stepsPerEpoch) throw new SpotdiffError('ERR_BAD_CHECKPOINT', `${paths.checkpoint}: ${step} steps after ${startEpoch} epochs, expected ${startEpoch * stepsPerEpoch}`);
     }
     dp?.startFromRankZero(method.module);
-    dp?.useSyncBatchNorm(method.module, options.syncBn ?? defaults.syncBatchNorm);
+    dp?.useSyncBatchNorm(method.module, config.syncBatchNorm);
     if (dp !== null) method.useGroup?.(dp.group);
     const log = !writes ? null : resume ? await StepLog.resume(paths.log, step) : await StepLog.create(paths.log);
     const trained = method.parameterGroups().flatMap((g) => g.params);

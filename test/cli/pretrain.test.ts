@@ -116,3 +116,23 @@ test('pretrain --precision and --channels-last: bad values are usage errors; bf1
   assert.equal(run.code, 0, run.stderr);
   assert.equal((JSON.parse(run.stdout) as { completed: boolean }).completed, true);
 });
+
+test('pretrain --sync-bn is recorded in the run: --resume without it keeps the checkpoint\u2019s choice, another one is refused; the recipe\u2019s is the default', async () => {
+  const dir = tempDir();
+  const data = await writeTinyImages(join(dir, 'data'));
+  const out = join(dir, 'run');
+  const args = ['pretrain', '--method', 'simsiam', '--data', data, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--size', '32', '--out', out, '--json'];
+  const first = await runCli([...args, '--sync-bn', 'off']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal((JSON.parse(first.stdout) as { config: { syncBatchNorm: boolean } }).config.syncBatchNorm, false);
+  const other = await runCli(['pretrain', '--out', out, '--resume', '--sync-bn', 'on']);
+  assert.equal(other.code, 1, other.stderr);
+  assert.match(other.stderr, /another configuration \(syncBatchNorm: false in the checkpoint, true now\)/);
+  // Without the flag the checkpoint's choice holds (SimSiam's recipe would be on).
+  const resumed = await runCli(['pretrain', '--out', out, '--resume', '--quiet']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /had already finished its 1 epochs/);
+  const recipe = await runCli(args.map((a) => (a === out ? join(dir, 'recipe') : a)));
+  assert.equal(recipe.code, 0, recipe.stderr);
+  assert.equal((JSON.parse(recipe.stdout) as { config: { syncBatchNorm: boolean } }).config.syncBatchNorm, true);
+});
