@@ -5,7 +5,7 @@ import { deviceFlag } from './device-flag.js';
 import { methodChoices, methodFlag, methodList } from './method-flag.js';
 import { methodOptionFlagSpec, methodOptionsFromFlags } from './method-options.js';
 import { defaultWorkFolder, removeWorkFolder } from './work-folder.js';
-import { LAUNCH_FLAGS, LAUNCH_USAGE, joinLaunchedGroup, launchFlags, runLauncher } from './launch-flags.js';
+import { LAUNCH_FLAGS, LAUNCH_USAGE, joinLaunchedGroup, launchFlags, launchedWorkerDevice, runLauncher } from './launch-flags.js';
 
 const usage = `usage: spotdiff fit --method ${methodChoices()} --data DIR [--object NAME]
                     --backbone resnet18|resnet50|wide_resnet50_2 [--weights FILE]
@@ -131,12 +131,14 @@ export const command: Command = {
       checkTwoClassDataParallel(TWO_CLASS_BATCH, launch.nproc * launch.nnodes, resolveDevice(device));
       return runLauncher('fit', argv, launch);
     }
-    const group = launch !== null ? await joinLaunchedGroup() : null;
+    // A worker on CUDA takes its own GPU and averages through NCCL.
+    const rankDevice = launch !== null ? await launchedWorkerDevice(device) : device;
+    const group = launch !== null ? await joinLaunchedGroup({ device: rankDevice }) : null;
     const { fitModelOnRank } = await import('../detect/run/fit.js');
     const quiet = values.quiet === true || values.json === true || (group !== null && group.rank !== 0);
     let fitted;
     try {
-      fitted = await fitModelOnRank({ method: method.name, data, object: values.object, backbone, weights: values.weights, size, tile, seed, quantile, options, work, out, quiet, device, batchSize: TWO_CLASS_BATCH }, group);
+      fitted = await fitModelOnRank({ method: method.name, data, object: values.object, backbone, weights: values.weights, size, tile, seed, quantile, options, work, out, quiet, device: rankDevice, batchSize: TWO_CLASS_BATCH }, group);
     } finally {
       group?.destroy();
     }

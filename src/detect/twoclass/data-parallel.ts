@@ -2,17 +2,22 @@ import * as T from '../../tensor/index.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { broadcastState } from '../../distributed/grad-average.js';
 import { GradientReducer } from '../../distributed/grad-reducer.js';
-import type { ProcessGroup } from '../../distributed/process-group.js';
+import { requireBackend, type ProcessGroup } from '../../distributed/process-group.js';
 import { convertSyncBatchNorm } from '../../distributed/sync-batchnorm.js';
 import type { Module } from '../../nn/module.js';
 
 /**
  * Each step's batch (the plan's) is split into equal rank shares, so it must divide evenly.
- * Collectives run over Gloo on host tensors: the ranks train on the CPU.
+ * Ranks on the CPU average through Gloo, ranks on CUDA devices through NCCL (this build must
+ * have it, and the group must have been joined with it).
  */
-export function checkTwoClassDataParallel(batchSize: number, worldSize: number, device: string): void {
+export function checkTwoClassDataParallel(batchSize: number, worldSize: number, device: string, group?: ProcessGroup): void {
   if (worldSize === 1) return;
-  if (device !== 'cpu') throw new SpotdiffError('ERR_USAGE', `data-parallel 2-class training runs on the CPU for now (Gloo); got device ${device}: use one process on ${device}, or --device cpu`);
+  if (device.startsWith('cuda')) requireBackend('nccl');
+  else if (device !== 'cpu') throw new SpotdiffError('ERR_USAGE', `data-parallel 2-class training runs on cpu or cuda devices, got ${device}`);
+  if (device.startsWith('cuda') && group !== undefined && group.backend !== 'nccl') {
+    throw new SpotdiffError('ERR_BAD_INPUT', `rank ${group.rank} trains on ${device} but its group was joined without NCCL (backend ${group.backend})`);
+  }
   if (batchSize % worldSize !== 0) throw new SpotdiffError('ERR_USAGE', `the batch size ${batchSize} does not split evenly across ${worldSize} processes`);
 }
 

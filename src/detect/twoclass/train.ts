@@ -135,7 +135,7 @@ interface OpenRun {
 async function openRun(plan: TwoClassTrainPlan, request: TwoClassTrainRequest): Promise<OpenRun> {
   const { config, paths } = plan;
   const dp = request.group == null ? null : new TwoClassDataParallel(request.group);
-  if (dp !== null) checkTwoClassDataParallel(config.batchSize, dp.group.worldSize, request.device);
+  if (dp !== null) checkTwoClassDataParallel(config.batchSize, dp.group.worldSize, request.device, dp.group);
   const writes = dp === null || dp.writes;
   if (paths !== null && writes) {
     await mkdir(dirname(paths.checkpoint), { recursive: true });

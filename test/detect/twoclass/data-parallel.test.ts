@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { distributedBackends } from '../../../src/distributed/index.js';
 import { TWOCLASS_CHECKPOINT_FILE, readTwoClassCheckpointMeta } from '../../../src/detect/twoclass/index.js';
+import { checkTwoClassDataParallel } from '../../../src/detect/twoclass/data-parallel.js';
 import { readJsonlStepLog } from '../../../src/util/step-log.js';
 import type { TwoClassStepRecord } from '../../../src/detect/twoclass/index.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -102,4 +103,14 @@ test('fit --method classifier --nproc 2: one model folder from the first process
   assert.equal(e.code, 0, e.stderr);
   const auroc = JSON.parse(e.stdout).metrics['image.auroc'] as number;
   assert.ok(auroc >= 0 && auroc <= 1, `image.auroc ${auroc}`);
+});
+
+test('data-parallel 2-class training: CUDA ranks need NCCL (a build without it says why), other devices and uneven batches are refused', () => {
+  const refused = (device: string, batch: number, re: RegExp): void =>
+    assert.throws(() => checkTwoClassDataParallel(batch, 2, device), (e: unknown) => e instanceof Error && re.test(e.message));
+  if (!distributedBackends().includes('nccl')) refused('cuda:0', 8, /this build has no nccl backend \(it has gloo\): libtorch is not a CUDA build/);
+  refused('mps', 8, /runs on cpu or cuda devices, got mps/);
+  refused('cpu', 7, /the batch size 7 does not split evenly across 2 processes/);
+  assert.doesNotThrow(() => checkTwoClassDataParallel(8, 2, 'cpu'));
+  assert.doesNotThrow(() => checkTwoClassDataParallel(7, 1, 'cuda'));
 });
