@@ -15,11 +15,13 @@ export const LAUNCH_FLAGS = {
 export const LAUNCH_USAGE = `  --nproc N             run as N processes on this machine (data-parallel, as torchrun):
                         the batch is split across them, gradients are averaged each
                         step, the first process writes the files; one that fails stops
-                        the others (exit code 1, naming its rank)
+                        the others (exit code 1, naming its rank); with --device cuda
+                        each process takes its own GPU and averages through NCCL
   --nnodes M --node-rank R --master ADDR:PORT
                         the same across M machines: start spotdiff on each with its R
                         (0..M-1); rank 0 listens on ADDR:PORT (default with one machine:
-                        a free port on 127.0.0.1)`;
+                        a free port on 127.0.0.1); GLOO_SOCKET_IFNAME=IF[,IF] names the
+                        network interfaces to use, as with torch`;
 
 export interface LaunchFlags {
   nproc: number;
