@@ -3,6 +3,7 @@ import { callOp, type NativeHandle } from '../tensor/native.js';
 import { Tensor } from '../tensor/tensor.js';
 import { BatchNorm1d, BatchNorm2d, Module } from '../nn/index.js';
 import { SpotdiffError } from '../util/errors.js';
+import { batchNormForward, type BatchNormTensors as LayerTensors } from '../nn/layers/batch-norm-forward.js';
 import { nativeGroupId, type ProcessGroup } from './process-group.js';
 
 export interface SyncBatchNormOptions {
@@ -15,13 +16,7 @@ export interface SyncBatchNormOptions {
 }
 
 /** The tensors a SyncBatchNorm takes over from a BatchNorm (convertSyncBatchNorm). */
-interface BatchNormTensors {
-  weight: T.Tensor | null;
-  bias: T.Tensor | null;
-  runningMean: T.Tensor;
-  runningVar: T.Tensor;
-  numBatchesTracked: T.Tensor;
-}
+type BatchNormTensors = Omit<LayerTensors, 'training'>;
 
 /**
  * torch.nn.SyncBatchNorm: in training mode, with a group of more than one rank, every rank
@@ -72,18 +67,8 @@ export class SyncBatchNorm extends Module {
     if (x.rank < 2 || x.shape[1] !== this.numFeatures) {
       throw new SpotdiffError('ERR_SHAPE', `SyncBatchNorm(${this.numFeatures}) takes [N, ${this.numFeatures}, ...], got [${x.shape.join(', ')}]`);
     }
-    if (this.training) T.noGrad(() => T.addInPlace(this.numBatchesTracked, 1));
-    if (!this.syncing) {
-      return T.batchNorm(x, {
-        weight: this.weight,
-        bias: this.bias,
-        runningMean: this.runningMean,
-        runningVar: this.runningVar,
-        training: this.training,
-        momentum: this.momentum,
-        eps: this.eps,
-      });
-    }
+    if (!this.syncing) return batchNormForward(this, x, this.eps, this.momentum);
+    T.noGrad(() => T.addInPlace(this.numBatchesTracked, 1));
     const args = [x.handle, this.weight?.handle ?? null, this.bias?.handle ?? null, this.runningMean.handle, this.runningVar.handle, this.momentum, this.eps, nativeGroupId(this.group!)];
     return new Tensor(callOp('sync_batch_norm', args) as NativeHandle);
   }

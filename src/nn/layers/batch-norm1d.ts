@@ -1,5 +1,6 @@
 import * as T from '../../tensor/index.js';
 import { Module } from '../module.js';
+import { batchNormForward } from './batch-norm-forward.js';
 import { SpotdiffError } from '../../util/errors.js';
 
 /**
@@ -28,15 +29,6 @@ export class BatchNorm1d extends Module {
     if (x.rank !== 2 || x.shape[1] !== this.numFeatures) {
       throw new SpotdiffError('ERR_SHAPE', `BatchNorm1d(${this.numFeatures}) takes features [N, ${this.numFeatures}], got [${x.shape.join(', ')}]`);
     }
-    if (this.training) T.noGrad(() => T.addInPlace(this.numBatchesTracked, 1));
-    return T.batchNorm(x, {
-      weight: this.weight,
-      bias: this.bias,
-      runningMean: this.runningMean,
-      runningVar: this.runningVar,
-      training: this.training,
-      momentum: this.opts.momentum ?? 0.1,
-      eps: this.opts.eps ?? 1e-5,
-    });
+    return batchNormForward(this, x, this.opts.eps ?? 1e-5, this.opts.momentum ?? 0.1);
   }
 }

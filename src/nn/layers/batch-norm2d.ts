@@ -1,5 +1,6 @@
 import * as T from '../../tensor/index.js';
 import { Module } from '../module.js';
+import { batchNormForward } from './batch-norm-forward.js';
 
 /** torch.nn.BatchNorm2d: affine weight/bias, running mean/var and num_batches_tracked buffers. */
 export class BatchNorm2d extends Module {
@@ -17,15 +18,6 @@ export class BatchNorm2d extends Module {
     this.numBatchesTracked = this.registerBuffer('num_batches_tracked', T.zeros([], { dtype: 'int64' }));
   }
   forward(x: T.Tensor): T.Tensor {
-    if (this.training) T.noGrad(() => T.addInPlace(this.numBatchesTracked, 1));
-    return T.batchNorm(x, {
-      weight: this.weight,
-      bias: this.bias,
-      runningMean: this.runningMean,
-      runningVar: this.runningVar,
-      training: this.training,
-      momentum: this.momentum,
-      eps: this.eps,
-    });
+    return batchNormForward(this, x, this.eps, this.momentum);
   }
 }
