@@ -2,6 +2,7 @@ import * as T from '../../tensor/index.js';
 import { SpotdiffError } from '../../util/errors.js';
 import { layerTensors, type FeatureMaps } from '../common/features.js';
 import type { PatchcoreConfig } from './config.js';
+import { foldedPatchConvs, type PatchConv } from './patch-pooling.js';
 
 type EmbeddingConfig = Pick<PatchcoreConfig, 'layers' | 'aggregation' | 'projection'>;
 
@@ -41,14 +42,22 @@ export function embeddingDim(cfg: EmbeddingConfig, layerChannels: readonly numbe
  * MeanMapper; here the pooled vectors are upsampled, which is the same because both steps are
  * linear and act on different axes (spatial vs channel), and costs p² times less.
  * 'avg-pool' is anomalib's AvgPool2d(p, stride 1, padding p//2, count_include_pad).
+ * 'unfold-mean' runs as grouped convolutions (foldedEmbedding) where patch-pooling.ts has a plan
+ * for the layers; `folded: false` takes the unfold path anyway (the reference the tests hold it to).
  */
-export function patchcoreEmbedding(features: FeatureMaps, cfg: EmbeddingConfig): { embedding: T.Tensor; layerChannels: number[]; grid: [number, number] } {
+export function patchcoreEmbedding(
+  features: FeatureMaps,
+  cfg: EmbeddingConfig,
+  opts: { folded?: boolean } = {},
+): { embedding: T.Tensor; layerChannels: number[]; grid: [number, number] } {
   const ts = layerTensors(features, cfg.layers, 'PatchCore');
   const layerChannels = ts.map((t) => t.shape[1] as number);
   const dim = embeddingDim(cfg, layerChannels);
   const [b, h, w] = [ts[0]!.shape[0] as number, ts[0]!.shape[2] as number, ts[0]!.shape[3] as number];
   const p = cfg.aggregation.patchSize;
   const pad = (p - 1) / 2;
+  const folded = cfg.aggregation.method === 'unfold-mean' && opts.folded !== false ? foldedPatchConvs(layerChannels, layerChannels.map((c) => layerVectorSize(cfg, c)), p, dim) : null;
+  if (folded !== null) return { embedding: foldedEmbedding(ts, folded, [h, w]), layerChannels, grid: [h, w] };
   const embedding = T.noGrad(() =>
     T.tidy(() => {
       const perLayer = ts.map((x, i) => {
@@ -70,4 +79,24 @@ export function patchcoreEmbedding(features: FeatureMaps, cfg: EmbeddingConfig):
     }),
   );
   return { embedding, layerChannels, grid: [h, w] };
+}
+
+/**
+ * 'unfold-mean' with both poolings as one grouped convolution per layer (patch-pooling.ts): each
+ * layer's share of the D channels, upsampled to the first layer's grid and joined. The same
+ * values as unfold + the two poolings, summed in another order.
+ */
+function foldedEmbedding(ts: readonly T.Tensor[], convs: readonly PatchConv[], grid: [number, number]): T.Tensor {
+  return T.noGrad(() =>
+    T.tidy(() => {
+      const perLayer = ts.map((x, i) => {
+        const conv = convs[i]!;
+        const weight = T.tensor(conv.weight, conv.shape, { device: x.device });
+        const y = T.conv2d(x, weight, null, { padding: conv.padding, groups: conv.groups });
+        return y.shape[2] === grid[0] && y.shape[3] === grid[1] ? y : T.interpolate(y, grid, 'bilinear', false);
+      });
+      const joined = perLayer.length === 1 ? perLayer[0]! : T.cat(perLayer, 1);
+      return T.contiguous(T.permute(joined, [0, 2, 3, 1]));
+    }),
+  );
 }

@@ -4,7 +4,8 @@ import { SpotdiffError } from '../../util/errors.js';
 import { adaptiveAvgPoolAxis } from './channel-pool.js';
 import type { GraphBuilder } from './graph.js';
 import { upsampleBilinear } from './anomaly-map.js';
-import { adaptiveBins, composePool, groupsOf, patchRowsConv, unfoldPoolRows, type PatchRows } from './unfold-pool.js';
+import { foldedPatchConvs, patchConv, unfoldPoolRows } from '../../detect/patchcore/patch-pooling.js';
+import { patchConvNode } from './unfold-pool.js';
 
 /** A fitted PatchCore head, as the exporter reads it. */
 export interface PatchcoreParts {
@@ -36,8 +37,8 @@ function layerEmbedding(g: GraphBuilder, cfg: PatchcoreConfig, layer: PatchcoreP
   const p = cfg.aggregation.patchSize;
   const size = layerVectorSize(cfg, c);
   if (cfg.aggregation.method === 'unfold-mean' && size !== c * p * p) {
-    const conv = patchRowsConv(g, value, c, p, unfoldPoolRows(c * p * p, size), `layer_${i}_pool`);
-    if (conv !== null) return conv;
+    const conv = patchConv(unfoldPoolRows(c * p * p, size), c, p);
+    if (conv !== null) return patchConvNode(g, value, conv, `layer_${i}_pool`);
   }
   const pad = (p - 1) / 2;
   const vectors =
@@ -57,22 +58,11 @@ function layerEmbedding(g: GraphBuilder, cfg: PatchcoreConfig, layer: PatchcoreP
 function foldedEmbedding(g: GraphBuilder, parts: PatchcoreParts, dim: number, grid: [number, number]): string | null {
   const cfg = parts.config;
   if (cfg.aggregation.method !== 'unfold-mean') return null;
-  const p = cfg.aggregation.patchSize;
-  const sizes = parts.layers.map((l) => layerVectorSize(cfg, l.channels));
-  const joinedDim = sizes.reduce((a, s) => a + s, 0);
-  const finalBins = adaptiveBins(joinedDim, dim);
-  const rows: PatchRows[] = [];
-  let from = 0;
-  for (const [i, l] of parts.layers.entries()) {
-    const size = sizes[i]!;
-    const mine = finalBins.filter(([a]) => a >= from && a < from + size);
-    if (mine.length === 0 || mine.some(([, b]) => b > from + size)) return null;
-    rows.push(composePool(unfoldPoolRows(l.channels * p * p, size), mine, from));
-    if (groupsOf(rows[i]!, l.channels, p * p) === null) return null;
-    from += size;
-  }
+  const channels = parts.layers.map((l) => l.channels);
+  const convs = foldedPatchConvs(channels, channels.map((c) => layerVectorSize(cfg, c)), cfg.aggregation.patchSize, dim);
+  if (convs === null) return null;
   const perLayer = parts.layers.map((l, i) => {
-    const conv = patchRowsConv(g, l.value, l.channels, p, rows[i]!, `layer_${i}_pool`)!;
+    const conv = patchConvNode(g, l.value, convs[i]!, `layer_${i}_pool`);
     return l.h === grid[0] && l.w === grid[1] ? conv : upsampleBilinear(g, conv, grid, `layer_${i}_upsampled`);
   });
   const joined = perLayer.length === 1 ? perLayer[0]! : g.op('Concat', perLayer, { axis: 1 });
