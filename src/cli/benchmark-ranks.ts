@@ -4,8 +4,9 @@ import { joinLaunchedGroup, launchedWorkerDevice, type LaunchFlags } from './lau
 /**
  * A benchmark worker's place in a `--nproc` job: its group (null in a one-process benchmark),
  * its device and how its progress lines read. Collectives wait as long as the slowest fit
- * takes (a rank with no fit left waits for the others'), so the group gets a timeout of days,
- * not ProcessGroup's minutes; a rank that dies still fails them at once (its connections close)
+ * takes (a rank with no fit left waits for the others'), so the group's collectives get a
+ * timeout of days, not ProcessGroup's minutes (joining keeps the minutes: a machine that never
+ * starts is reported soon); a rank that dies still fails them at once (its connections close)
  * and the launcher stops the others.
  */
 
@@ -22,7 +23,8 @@ const BENCHMARK_COLLECTIVE_TIMEOUT_MS = 7 * 24 * 3600 * 1000;
 
 export async function benchmarkRank(launch: LaunchFlags | null, device: string): Promise<BenchmarkRank> {
   // The benchmark's collectives carry host tensors only (results, the work counter): Gloo.
-  const group = launch === null ? null : await joinLaunchedGroup({ timeoutMs: BENCHMARK_COLLECTIVE_TIMEOUT_MS });
+  const { DEFAULT_TIMEOUT_MS } = await import('../distributed/process-group.js');
+  const group = launch === null ? null : await joinLaunchedGroup({ timeoutMs: BENCHMARK_COLLECTIVE_TIMEOUT_MS, joinTimeoutMs: DEFAULT_TIMEOUT_MS });
   if (group === null) return { group, device, progressLine: (line) => line };
   return { group, device: await launchedWorkerDevice(device), progressLine: (line) => `[rank ${group.rank}] ${line}` };
 }

@@ -105,10 +105,10 @@ export async function runLauncher(verb: string, argv: readonly string[], flags: 
 
 /**
  * Inside a worker the launcher started: joins the job's group (null when not a worker), with
- * NCCL beside Gloo when the worker computes on a CUDA device. `timeoutMs`: how long joining and
- * each collective may wait (default: ProcessGroup's).
+ * NCCL beside Gloo when the worker computes on a CUDA device. `timeoutMs`: how long each
+ * collective may wait, `joinTimeoutMs` joining (defaults: ProcessGroup's).
  */
-export async function joinLaunchedGroup(opts: { timeoutMs?: number; device?: string } = {}): Promise<ProcessGroup | null> {
+export async function joinLaunchedGroup(opts: { timeoutMs?: number; joinTimeoutMs?: number; device?: string } = {}): Promise<ProcessGroup | null> {
   const { workerPlaceFromEnv } = await import('../distributed/env.js');
   const place = workerPlaceFromEnv();
   if (place === null) return null;
@@ -117,6 +117,7 @@ export async function joinLaunchedGroup(opts: { timeoutMs?: number; device?: str
   return ProcessGroup.join({
     host: place.host, port: place.port, rank: place.rank, worldSize: place.worldSize, interfaces: place.interfaces, backend,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
   });
 }
 

@@ -16,8 +16,14 @@ export interface ProcessGroupOptions {
   port: number;
   rank: number;
   worldSize: number;
-  /** How long joining and each collective may wait for the other ranks (ms). */
+  /** How long each collective may wait for the other ranks (ms). */
   timeoutMs?: number;
+  /**
+   * How long joining may wait for the other ranks to start (ms; default: timeoutMs). A job whose
+   * collectives may wait for hours (a benchmark's ranks wait for the slowest fit) still learns
+   * within minutes that a machine never came.
+   */
+  joinTimeoutMs?: number;
   backend?: Backend;
   /**
    * The address this rank's Gloo connections bind to. Default: 127.0.0.1 when `host` is a
@@ -66,8 +72,9 @@ function checkOptions(o: ProcessGroupOptions): void {
   for (const name of o.interfaces ?? []) {
     if (!/^[\w.:@-]+$/.test(name)) throw new SpotdiffError('ERR_BAD_INPUT', `"${name}" is not a network interface name`);
   }
-  const t = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!int(t, 1, 2 ** 31)) throw new SpotdiffError('ERR_BAD_INPUT', `timeout must be a positive whole number of ms, got ${t}`);
+  for (const t of [o.timeoutMs ?? DEFAULT_TIMEOUT_MS, o.joinTimeoutMs ?? DEFAULT_TIMEOUT_MS]) {
+    if (!int(t, 1, 2 ** 31)) throw new SpotdiffError('ERR_BAD_INPUT', `timeout must be a positive whole number of ms, got ${t}`);
+  }
 }
 
 // Set by ProcessGroup's static block (the only code that may read its private id): nativeGroupId.
@@ -99,7 +106,8 @@ export class ProcessGroup {
     requireBackend(backend);
     const bindHost = o.bindHost ?? (isLoopback(o.host) ? '127.0.0.1' : '');
     const interfaces = (o.interfaces ?? []).join(',');
-    const id = network(() => callOp('dist_init', [backend, o.host, o.port, o.rank, o.worldSize, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, bindHost, interfaces]));
+    const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const id = network(() => callOp('dist_init', [backend, o.host, o.port, o.rank, o.worldSize, timeoutMs, bindHost, interfaces, o.joinTimeoutMs ?? timeoutMs]));
     return new ProcessGroup(id as number, o, backend);
   }
 

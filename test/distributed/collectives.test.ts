@@ -77,6 +77,13 @@ test('a rank whose peers never come: joining fails after the timeout', { skip },
     (e: unknown) => isSpotdiffError(e, 'ERR_NETWORK') && /rank 1 of 2: could not join the group at 127\.0\.0\.1:\d+/.test(e.message),
   );
   assert.ok(performance.now() - t0 < 10_000);
+  // A long collective timeout does not make joining wait: joinTimeoutMs bounds it.
+  const t1 = performance.now();
+  assert.throws(
+    () => ProcessGroup.join({ host: '127.0.0.1', port, rank: 0, worldSize: 2, timeoutMs: 600_000, joinTimeoutMs: 1000 }),
+    (e: unknown) => isSpotdiffError(e, 'ERR_NETWORK') && /rank 0 of 2: could not join the group at 127\.0\.0\.1:\d+ within 1000 ms/.test(e.message),
+  );
+  assert.ok(performance.now() - t1 < 10_000);
 });
 
 test('a group of one: collectives are the identity; a destroyed group refuses to work', { skip }, async () => {

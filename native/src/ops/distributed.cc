@@ -9,6 +9,7 @@
 #include "../op_table.h"
 #include "../guard.h"
 #include <mutex>
+#include <thread>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -93,7 +94,7 @@ c10::intrusive_ptr<c10d::Store> openStore(const std::string& host, int64_t port,
   o.port = static_cast<std::uint16_t>(port);
   o.isServer = rank == 0;
   o.numWorkers = static_cast<std::size_t>(world);
-  o.waitWorkers = true;
+  o.waitWorkers = false;  // dist_init waits for the ranks itself (waitForRanks), with the join timeout
   o.timeout = timeout;
   classicServer(o, 0);
   return c10::make_intrusive<c10d::TCPStore>(host, o);
@@ -117,6 +118,22 @@ void checkTensors(const std::vector<at::Tensor>& ts, size_t arg) {
 // Host tensors go through Gloo, CUDA tensors through NCCL (checkTensors: all one or the other).
 bool onCuda(const std::vector<at::Tensor>& ts) { return !ts.empty() && ts[0].is_cuda(); }
 
+// Returns once all `world` ranks have reached it on this store, or throws after `timeout`:
+// the join's own bound. (Gloo's rendezvous waits as long as its collectives may, which for a
+// benchmark's ranks is days.)
+void waitForRanks(c10d::Store& store, int world, std::chrono::milliseconds timeout) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string key = "spotdiff/joined";
+  int64_t joined = store.add(key, 1);
+  while (joined < world) {
+    if (std::chrono::steady_clock::now() - start > timeout) {
+      throw std::runtime_error(std::to_string(joined) + " of " + std::to_string(world) + " ranks had joined");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    joined = store.add(key, 0);
+  }
+}
+
 // Gloo's network devices: one per named interface (GLOO_SOCKET_IFNAME's comma-separated list,
 // as torch reads it), else one bound to deviceHost, else to this machine's hostname.
 std::vector<std::shared_ptr<::gloo::transport::Device>> glooDevices(const std::string& deviceHost, const std::string& interfaces) {
@@ -136,24 +153,29 @@ std::vector<std::shared_ptr<::gloo::transport::Device>> glooDevices(const std::s
 
 }  // namespace
 
-// dist_init(backend, host, port, rank, world, timeoutMs, deviceHost, interfaces): joins a group;
+// dist_init(backend, host, port, rank, world, timeoutMs, deviceHost, interfaces, joinTimeoutMs):
+// joins a group (waiting at most joinTimeoutMs for the others; each collective then waits at
+// most timeoutMs);
 // rank 0 hosts the store on host:port. Gloo binds to the named network interfaces
 // (comma-separated; "" = none named), else to deviceHost ("" = this machine's hostname, as
 // torch does). Returns the group's id.
 SPOTDIFF_OP(dist_init) {
   std::string backend = a.str(0), host = a.str(1), deviceHost = a.str(6), interfaces = a.str(7);
-  int64_t port = a.i64(2), rank = a.i64(3), world = a.i64(4), timeoutMs = a.i64(5);
+  int64_t port = a.i64(2), rank = a.i64(3), world = a.i64(4), timeoutMs = a.i64(5), joinTimeoutMs = a.i64(8);
   if (port < 0 || port > 65535) throw spotdiff::ArgumentError("argument 2: port must be in 0..65535");
   if (world < 1 || world > 65536) throw spotdiff::ArgumentError("argument 4: world size must be in 1..65536");
   if (rank < 0 || rank >= world) throw spotdiff::ArgumentError("argument 3: rank must be in 0.." + std::to_string(world - 1));
   if (timeoutMs < 1) throw spotdiff::ArgumentError("argument 5: timeout must be at least 1 ms");
+  if (joinTimeoutMs < 1) throw spotdiff::ArgumentError("argument 8: join timeout must be at least 1 ms");
   if (backend != "gloo" && !(SPOTDIFF_NCCL && backend == "nccl")) throw spotdiff::ArgumentError("argument 0: this build has no \"" + backend + "\" backend");
   auto g = std::make_shared<Group>();
   g->rank = static_cast<int>(rank);
   g->world = static_cast<int>(world);
   g->timeout = std::chrono::milliseconds(timeoutMs);
   try {
-    g->store = openStore(host, port, g->rank, g->world, g->timeout);
+    // Joining (the store's rendezvous, then each backend's) waits as long as joining may.
+    g->store = openStore(host, port, g->rank, g->world, std::chrono::milliseconds(joinTimeoutMs));
+    waitForRanks(*g->store, g->world, std::chrono::milliseconds(joinTimeoutMs));
     // Every group has Gloo for host tensors; "nccl" adds NCCL for CUDA tensors, as torch's
     // "cpu:gloo,cuda:nccl". Each backend keeps its keys under its own prefix of the one store.
     auto o = c10d::ProcessGroupGloo::Options::create(g->timeout);
@@ -171,8 +193,9 @@ SPOTDIFF_OP(dist_init) {
   } catch (const std::exception& e) {
     const c10::Error* ce = dynamic_cast<const c10::Error*>(&e);
     throw std::runtime_error("rank " + std::to_string(rank) + " of " + std::to_string(world) + ": could not join the group at " + host + ":" +
-                             std::to_string(port) + " within " + std::to_string(timeoutMs) + " ms: " + (ce ? ce->what_without_backtrace() : e.what()));
+                             std::to_string(port) + " within " + std::to_string(joinTimeoutMs) + " ms: " + (ce ? ce->what_without_backtrace() : e.what()));
   }
+  g->store->setTimeout(g->timeout);
   return a.outNumber(static_cast<double>(addGroup(std::move(g))));
 }
 
