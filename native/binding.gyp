@@ -24,7 +24,8 @@
         "src/ops/selftest.cc",
         "src/ops/distributed.cc",
         "src/ops/sync_batchnorm.cc",
-        "src/ops/grad_reducer.cc"
+        "src/ops/grad_reducer.cc",
+        "src/ops/device_memory.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

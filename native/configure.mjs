@@ -60,28 +60,39 @@ function firstWith(dirs, file) {
   return dirs.find((d) => existsSync(join(d, file)));
 }
 
-// What c10d's NCCL group includes beyond libtorch: nccl.h and CUDA's own headers (the runtime,
-// and cuBLAS, cuSPARSE and cuSOLVER through ATen/cuda/CUDAContextLight.h).
+// CUDA's runtime API (cuda_runtime_api.h: device memory, streams) for the addon's own CUDA calls
+// (native/src/ops/device_memory.cc), and what c10d's NCCL group includes beyond it: nccl.h and
+// cuBLAS, cuSPARSE and cuSOLVER through ATen/cuda/CUDAContextLight.h.
+const CUDA_RUNTIME_HEADERS = ['cuda_runtime_api.h'];
 const NCCL_HEADERS = ['nccl.h', 'cuda_runtime_api.h', 'cublas_v2.h', 'cusparse.h', 'cusolverDn.h'];
 
 // Where those may be: beside libtorch's own headers, a toolkit ($CUDA_HOME, $CUDA_PATH,
 // /usr/local/cuda), Python wheels (site-packages/nvidia/<part>/include, beside torch/), or
 // Debian's nvidia-cuda-dev and libnccl-dev (/usr/include). The folders to add, or the first
 // header found nowhere.
-function ncclIncludeDirs(loc) {
+function cudaIncludeDirs(loc, headers) {
   const candidates = [...loc.include];
   for (const v of [process.env.CUDA_HOME, process.env.CUDA_PATH]) if (v) candidates.push(join(v, 'include'));
   const wheels = join(loc.headers, '../../nvidia');
   if (existsSync(wheels)) for (const d of readdirSync(wheels).sort()) candidates.push(join(wheels, d, 'include'));
   candidates.push('/usr/local/cuda/include', '/usr/include');
   const dirs = [];
-  for (const header of NCCL_HEADERS) {
+  for (const header of headers) {
     const dir = firstWith(candidates, header);
     if (!dir) return { missing: header, dirs: [] };
     // /usr/include is already on the compiler's path; adding it with -I would reorder system headers.
     if (!dirs.includes(dir) && !loc.include.includes(dir) && dir !== '/usr/include') dirs.push(dir);
   }
   return { missing: null, dirs };
+}
+
+// A CUDA build's own runtime calls: on when cuda_runtime_api.h is found (the library itself comes
+// with libtorch's CUDA libraries), else off with the reason.
+function cudaRuntime(loc, cuda) {
+  if (!cuda) return { on: false, include: [], reason: 'libtorch is not a CUDA build' };
+  const found = cudaIncludeDirs(loc, CUDA_RUNTIME_HEADERS);
+  if (found.missing) return { on: false, include: [], reason: `${found.missing} not found (set CUDA_HOME to a CUDA toolkit)` };
+  return { on: true, include: found.dirs, reason: '' };
 }
 
 // Collectives (native/src/ops/distributed.cc) need libtorch's c10d headers, the Gloo headers
@@ -117,7 +128,7 @@ function ncclAnswer(loc, cuda, c10d, out) {
   if (exports(join(loc.libdir, 'libtorch_cuda.so'), '_ZN4c10d16ProcessGroupNCCLC1E') === false) {
     return `${join(loc.libdir, 'libtorch_cuda.so')} does not export ProcessGroupNCCL (libtorch built without USE_NCCL)`;
   }
-  const found = ncclIncludeDirs(loc);
+  const found = cudaIncludeDirs(loc, NCCL_HEADERS);
   if (found.missing) return `${found.missing} not found (set CUDA_HOME to a CUDA toolkit with NCCL)`;
   out.nccl = true;
   out.include.push(...found.dirs);
@@ -128,14 +139,17 @@ const loc = locate();
 const cuda = existsSync(join(loc.libdir, 'libtorch_cuda.so'));
 const abi = cxx11Abi(loc.libdir);
 const dist = distributed(loc, cuda);
+const runtime = cudaRuntime(loc, cuda);
 const libs = [`-L${loc.libdir}`, `-Wl,-rpath,${loc.libdir}`, '-Wl,--no-as-needed', '-ltorch', '-ltorch_cpu', '-lc10'];
 if (cuda) libs.push('-ltorch_cuda', '-lc10_cuda');
 libs.push('-Wl,--as-needed');
 const defines = [`_GLIBCXX_USE_CXX11_ABI=${abi}`, `SPOTDIFF_CUDA=${cuda ? 1 : 0}`, `SPOTDIFF_SYSTEM_LIBTORCH=${loc.source === 'system' ? 1 : 0}`];
+defines.push(`SPOTDIFF_CUDA_RUNTIME=${runtime.on ? 1 : 0}`);
 defines.push(`SPOTDIFF_GLOO=${dist.gloo ? 1 : 0}`, `SPOTDIFF_NCCL=${dist.nccl ? 1 : 0}`);
 if (dist.gloo) defines.push('USE_C10D_GLOO');
 if (dist.nccl) defines.push('USE_C10D_NCCL');
-const include = [...loc.include, ...dist.include];
+const include = [...loc.include];
+for (const d of [...runtime.include, ...dist.include]) if (!include.includes(d)) include.push(d);
 
 const mode = process.argv[2] ?? '--json';
 const out = {
@@ -143,7 +157,7 @@ const out = {
   '--libdir': loc.libdir,
   '--libs': libs.join(' '),
   '--defines': defines.join(' '),
-  '--json': JSON.stringify({ ...loc, include, cuda, cxx11Abi: abi, libs, defines, distributed: { gloo: dist.gloo, nccl: dist.nccl, reason: dist.reason, ncclReason: dist.ncclReason } }, null, 2),
+  '--json': JSON.stringify({ ...loc, include, cuda, cudaRuntime: { on: runtime.on, reason: runtime.reason }, cxx11Abi: abi, libs, defines, distributed: { gloo: dist.gloo, nccl: dist.nccl, reason: dist.reason, ncclReason: dist.ncclReason } }, null, 2),
 }[mode];
 if (out === undefined) fail(`unknown option ${mode}`);
 process.stdout.write(out + '\n');

@@ -244,15 +244,17 @@ async function checkTree(name, env, noFetch) {
   else if (!existsSync(join(tree.cache, 'root/usr/include/ATen/ATen.h'))) fail(`--no-fetch: nothing in ${relative(root, tree.cache)} yet`);
   log(`${name}: headers ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const treeEnv = { ...env, LIBTORCH: join(tree.cache, 'root/usr') };
-  if (name === 'cuda-trixie') requireNccl(treeEnv);
-  const label = name === 'trixie' ? 'Debian trixie libtorch-dev' : 'Debian trixie libtorch-cuda-dev, NCCL';
+  if (name === 'cuda-trixie') requireCudaParts(treeEnv);
+  const label = name === 'trixie' ? 'Debian trixie libtorch-dev' : 'Debian trixie libtorch-cuda-dev, CUDA runtime calls, NCCL';
   return checkOne(label, treeEnv, { auditSystemTorch: true, deb: tree });
 }
 
-// The CUDA tree exists to compile the NCCL code: configure must have switched it on.
-function requireNccl(env) {
+// The CUDA tree exists to compile the CUDA-only code (the addon's runtime calls, NCCL):
+// configure must have switched both on.
+function requireCudaParts(env) {
   const config = JSON.parse(run(process.execPath, ['configure.mjs', '--json'], { cwd: nativeDir, env }));
-  if (!config.cuda || !config.distributed.nccl) fail(`cuda-trixie: configure.mjs did not switch NCCL on: ${config.distributed.ncclReason || config.distributed.reason}`);
+  if (!config.cuda || !config.cudaRuntime?.on) fail(`cuda-trixie: configure.mjs did not switch the CUDA runtime calls on: ${config.cudaRuntime?.reason}`);
+  if (!config.distributed.nccl) fail(`cuda-trixie: configure.mjs did not switch NCCL on: ${config.distributed.ncclReason || config.distributed.reason}`);
 }
 
 async function main() {

@@ -268,6 +268,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     o.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
     o.Set("cxx11Abi", Napi::Boolean::New(env, _GLIBCXX_USE_CXX11_ABI == 1));
     o.Set("builtWithCuda", Napi::Boolean::New(env, SPOTDIFF_CUDA == 1));
+    o.Set("cudaRuntime", Napi::Boolean::New(env, SPOTDIFF_CUDA_RUNTIME == 1));
     o.Set("systemLibtorch", Napi::Boolean::New(env, SPOTDIFF_SYSTEM_LIBTORCH == 1));
     o.Set("libraryPath", Napi::String::New(env, loadedLibtorch()));
     o.Set("cudaAvailable", Napi::Boolean::New(env, at::hasCUDA()));

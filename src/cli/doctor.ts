@@ -36,6 +36,13 @@ function mallocLine(m: EngineInfo['malloc']): string {
   }
 }
 
+// A CUDA build that cannot ask the device for its free memory keeps training images on the host.
+function cudaRuntimeNote(info: EngineInfo, build: BuildConfig | null): string {
+  const runtime = build?.cudaRuntime;
+  if (!info.builtWithCuda || runtime === undefined || runtime.on) return '';
+  return `; no CUDA runtime calls (${runtime.reason}): images are cached in host memory`;
+}
+
 async function sameFolder(libraryPath: string, build: BuildConfig | null): Promise<boolean> {
   if (!build || !libraryPath) return true;
   const { realpath } = await import('node:fs/promises');
@@ -66,7 +73,7 @@ export const command: Command = {
     const lines = [
       `spotdiff ${pkg.version} on Node ${process.version} (${report.platform})`,
       ...libtorchLines(info, build, await sameFolder(info.libraryPath, build)),
-      `CUDA: built ${info.builtWithCuda ? 'with' : 'without'} CUDA; ${info.cudaDeviceCount} device(s) available`,
+      `CUDA: built ${info.builtWithCuda ? 'with' : 'without'} CUDA; ${info.cudaDeviceCount} device(s) available${cudaRuntimeNote(info, build)}`,
       `threads: ${info.threads}${info.blasThreads > 0 ? ` (OpenBLAS ${info.blasThreads})` : ''}; OpenMP ${info.openmp ? 'yes' : 'no'}; oneDNN ${info.mkldnn ? 'yes' : 'no'}`,
       mallocLine(info.malloc),
     ];

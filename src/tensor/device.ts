@@ -1,4 +1,5 @@
-import { native } from './native.js';
+import { callOp, native, type NativeHandle } from './native.js';
+import { Tensor } from './tensor.js';
 import { SpotdiffError } from '../util/errors.js';
 
 /** 'cpu', 'cuda' or 'cuda:N'. */
@@ -25,6 +26,29 @@ export function resolveDevice(requested: string): Device {
   if (requested === 'auto') return cudaAvailable() ? 'cuda' : 'cpu';
   checkDevice(requested);
   return requested;
+}
+
+/** A CUDA device's memory as its driver reports it now (every process's use counted), in bytes. */
+export interface DeviceMemory {
+  free: number;
+  total: number;
+}
+
+/**
+ * The memory of a CUDA device; null where this addon cannot ask (a CUDA build without CUDA's
+ * runtime headers: see doctor). An error for the CPU.
+ */
+export function cudaMemoryInfo(device: Device): DeviceMemory | null {
+  checkDevice(device);
+  if (!device.startsWith('cuda')) throw new SpotdiffError('ERR_BAD_INPUT', `${device} is not a CUDA device: it has no device memory of its own`);
+  if (!native.info().cudaRuntime) return null;
+  const t = new Tensor(callOp('cuda_mem_info', [device]) as NativeHandle);
+  try {
+    const [free, total] = t.data();
+    return { free: Number(free), total: Number(total) };
+  } finally {
+    t.dispose();
+  }
 }
 
 function checkDevice(device: string): void {

@@ -22,6 +22,8 @@ export interface EngineInfo {
   torchVersion: string;
   cxx11Abi: boolean;
   builtWithCuda: boolean;
+  /** The addon makes its own CUDA runtime calls (cuda_mem_info): built with CUDA's runtime headers. */
+  cudaRuntime: boolean;
   systemLibtorch: boolean;
   /** The libtorch library file this process loaded ('' when the platform cannot say). */
   libraryPath: string;
@@ -55,6 +57,8 @@ export interface BuildConfig {
   include: string[];
   libdir: string;
   cuda: boolean;
+  /** The addon's own CUDA runtime calls (device memory for the image cache); absent in builds before it. */
+  cudaRuntime?: { on: boolean; reason: string };
   cxx11Abi: string;
 }
 
