@@ -78,16 +78,11 @@ export class GradScaler {
     if (!this.enabled) return;
     if (this.#foundInf !== null) throw new SpotdiffError('ERR_BAD_INPUT', 'GradScaler.unscale: already unscaled since the last update()');
     const inverse = Math.fround(1 / this.#scale);
+    // One native call (torch's fused kernel where the device has one) and one read of its flag.
     this.#foundInf = T.noGrad(() =>
       T.tidy(() => {
-        const peaks: T.Tensor[] = [];
-        for (const p of optimizer.parameters()) {
-          const g = p.grad;
-          if (g === null) continue;
-          T.mulInPlace(g, inverse);
-          peaks.push(T.toDtype(T.maxAll(T.abs(g)), 'float32')); // NaN propagates through max
-        }
-        return peaks.length > 0 && !Number.isFinite(T.maxAll(T.stack(peaks)).item());
+        const grads = optimizer.parameters().flatMap((p) => p.grad ?? []);
+        return grads.length > 0 && T.ampUnscaleInPlace(grads, inverse).item() !== 0;
       }),
     );
   }

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.js';
-import { opInPlace } from './call.js';
+import { op, opInPlace } from './call.js';
 
 // Fused optimiser updates (native/src/ops/optim.cc), the arithmetic of torch 1.13's
 // single-tensor SGD and Adam/AdamW. Parameters without a gradient are skipped natively.
@@ -32,3 +32,10 @@ export interface AdamStepArgs {
 
 export const adamStep = (params: readonly Tensor[], expAvgs: readonly Tensor[], expAvgSqs: readonly Tensor[], a: AdamStepArgs): void =>
   opInPlace('adam_step', params, expAvgs, expAvgSqs, a.step, a.lr, a.beta1, a.beta2, a.eps, a.weightDecay, a.decoupled);
+
+/**
+ * Multiplies every gradient by `inverseScale` in place and returns a float32 [1] on their device:
+ * 1 when any of them holds an inf or a NaN, else 0 (torch's _amp_foreach_non_finite_check_and_unscale_,
+ * fused where the device has it: CUDA, and the CPU in libtorch 2.x). All on one device.
+ */
+export const ampUnscaleInPlace = (grads: readonly Tensor[], inverseScale: number): Tensor => op('amp_unscale_', grads, inverseScale);
