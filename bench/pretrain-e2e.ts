@@ -7,7 +7,9 @@
 // Target (issue 11): end to end ≥ 80% of the optimisation step alone (bench/simsiam-spd.ts).
 //
 // usage: node dist/bench/pretrain-e2e.js [--images 600] [--epochs 3] [--batch 64] [--size 224]
-//        [--workers 12] [--threads 2] [--device cpu|cuda] [--data DIR (reuse)] [--json]
+//        [--workers 12] [--threads 2] [--device cpu|cuda] [--cache-on auto|host|device]
+//        [--data DIR (reuse)] [--json]
+// --cache-on is pretrain's (where its decoded images are kept; auto: the GPU when they fit).
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +24,8 @@ interface Side {
   images_per_s: number;
   /** spotdiff: the whole command's images/s, start-up included. */
   command_images_per_s?: number;
+  /** spotdiff: where its decoded images were kept ('device' or 'host') and the bytes allowed there. */
+  image_cache?: { place: string; bytes: number };
   last_loss: number;
 }
 
@@ -34,6 +38,7 @@ const { values: opts } = parseArgs({
     workers: { type: 'string', default: String(Math.min(12, availableParallelism())) },
     threads: { type: 'string', default: '2' },
     device: { type: 'string', default: 'cpu' },
+    'cache-on': { type: 'string', default: 'auto' },
     data: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -46,14 +51,14 @@ const reference = join(repoRoot, 'bench/reference/pretrain_e2e.py');
 function spotdiff(data: string, out: string): Side {
   const t0 = performance.now();
   const cli = join(repoRoot, 'dist/src/cli/main.js');
-  const args = [cli, 'pretrain', '--method', 'simsiam', '--spd', '0.1', '--data', data, '--backbone', 'resnet18', '--epochs', opts.epochs!, '--batch-size', opts.batch!, '--size', opts.size!, '--device', device, '--out', out, '--json'];
-  const result = runMeasurement<{ lastEpochLoss: number | null }>(process.execPath, args, threads);
+  const args = [cli, 'pretrain', '--method', 'simsiam', '--spd', '0.1', '--data', data, '--backbone', 'resnet18', '--epochs', opts.epochs!, '--batch-size', opts.batch!, '--size', opts.size!, '--device', device, '--cache-on', opts['cache-on']!, '--out', out, '--json'];
+  const result = runMeasurement<{ lastEpochLoss: number | null; imageCache: { place: string; bytes: number } }>(process.execPath, args, threads);
   const wall = (performance.now() - t0) / 1000;
   const steps = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { imagesPerSecond: number });
   const batch = Number(opts.batch);
   const loopS = steps.reduce((s, r) => s + batch / r.imagesPerSecond, 0);
   const images = steps.length * batch;
-  return { engine: 'spotdiff pretrain', images, wall_s: loopS, images_per_s: images / loopS, command_images_per_s: images / wall, last_loss: result.lastEpochLoss ?? NaN };
+  return { engine: 'spotdiff pretrain', images, wall_s: loopS, images_per_s: images / loopS, command_images_per_s: images / wall, image_cache: result.imageCache, last_loss: result.lastEpochLoss ?? NaN };
 }
 
 function pytorch(data: string): Side {
@@ -85,6 +90,7 @@ function main(): void {
         `                          spotdiff     PyTorch    ratio`,
         `images/s (training loop)${ts.images_per_s.toFixed(1).padStart(10)}  ${py.images_per_s.toFixed(1).padStart(10)}    ${(ts.images_per_s / py.images_per_s).toFixed(3)}`,
         `images/s (whole command)${ts.command_images_per_s!.toFixed(1).padStart(10)}`,
+        `spotdiff's images kept   ${ts.image_cache!.place} (${(ts.image_cache!.bytes / 2 ** 20).toFixed(0)} MiB)`,
         `last epoch's mean loss  ${ts.last_loss.toFixed(4).padStart(10)}  ${py.last_loss.toFixed(4).padStart(10)}`,
       ].join('\n') + '\n',
     );

@@ -34,7 +34,8 @@ function step(j: Json): Row[] {
 function e2e(j: Json, stepJson: Json | null): Row[] {
   const ts = j['spotdiff'];
   const py = j['pytorch'];
-  const rows: Row[] = [[`pretrain e2e b${j['config']['batch']}`, `${n(ts['images_per_s'])} img/s`, `PyTorch ${n(py['images_per_s'])} img/s`, `ratio ${n(ts['images_per_s'] / py['images_per_s'], 2)}`]];
+  const cache = ts['image_cache'] ? `, images on ${ts['image_cache']['place']}` : '';
+  const rows: Row[] = [[`pretrain e2e b${j['config']['batch']}${cache}`, `${n(ts['images_per_s'])} img/s`, `PyTorch ${n(py['images_per_s'])} img/s`, `ratio ${n(ts['images_per_s'] / py['images_per_s'], 2)}`]];
   if (stepJson !== null) {
     const stepAlone = (1000 * stepJson['config']['batch']) / stepJson['spotdiff']['step_ms'];
     const share = ts['images_per_s'] / stepAlone;

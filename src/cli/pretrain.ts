@@ -6,6 +6,7 @@ import type { PretrainOptions } from '../pretrain/options.js';
 import type { PretrainMethodName, SpdConfig } from '../pretrain/method.js';
 import { precisionFlag } from './precision-flag.js';
 import { LAUNCH_FLAGS, LAUNCH_USAGE, joinLaunchedGroup, launchFlags, launchedWorkerDevice, runLauncher } from './launch-flags.js';
+import { CACHE_PLACES, type CachePlace, type CachePlan } from '../data/cache-plan.js';
 
 const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
                          [--spd ETA] [--spd-negative smoothblend|cutpaste]
@@ -14,7 +15,7 @@ const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
                          --backbone resnet18|resnet50|wide_resnet50_2 [--init WEIGHTS]
                          --epochs N --batch-size B [--lr X] [--warmup-epochs W]
                          [--size 224] [--seed S] [--device cpu|cuda|auto]
-                         [--precision fp32|bf16|fp16] [--channels-last] [--cache-mb M]
+                         [--precision fp32|bf16|fp16] [--channels-last] [--cache-mb M] [--cache-on P]
                          --out DIR [--resume] [--json] [--quiet]
                          [--nproc N [--nnodes M --node-rank R --master ADDR:PORT]]
                          [--sync-bn on|off]
@@ -54,6 +55,11 @@ It writes in the --out DIR:
                         decode nothing (default: a quarter of the free memory; 0: decode
                         every epoch); images past it are decoded each time they are used.
                         Results do not depend on it
+  --cache-on P          where the decoded images are kept: auto (default: in GPU memory
+                        when the whole set takes at most a quarter of what is free, else
+                        host memory), host, or device (every image on the --device; later
+                        epochs gather their batches there and copy nothing). Results do
+                        not depend on it
   --resume              continue the run in DIR from its checkpoint; options left out
                         are taken from the checkpoint, options given must match it
 ${LAUNCH_USAGE}
@@ -97,6 +103,7 @@ export const command: Command = {
       precision: { type: 'string' },
       'channels-last': { type: 'boolean' },
       'cache-mb': { type: 'string' },
+      'cache-on': { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -152,6 +159,7 @@ export const command: Command = {
       precision: precisionFlag(values.precision ?? saved?.precision, values.device ?? 'cpu'),
       channelsLast: values['channels-last'] === true,
       ...(values['cache-mb'] !== undefined ? { cacheMb: intFlag(values['cache-mb'], 'cache-mb', 0, 0, 2 ** 32) } : {}),
+      ...(values['cache-on'] !== undefined ? { cacheOn: cacheOnFlag(values['cache-on']) } : {}),
       quiet: values.quiet === true || values.json === true,
       ...(syncBn !== undefined ? { syncBn: syncBn === 'on' } : saved?.syncBatchNorm !== undefined ? { syncBn: saved.syncBatchNorm } : {}),
     };
@@ -197,7 +205,8 @@ export const command: Command = {
         `wrote ${result.backbone}: ${c.method}${c.spd.eta > 0 ? ` + SPD (η ${c.spd.eta}, ${c.spd.negative}, ${c.spd.objective})` : ''} ${c.backbone}, ` +
           `${c.epochs} epochs × ${c.stepsPerEpoch} steps of ${c.batchSize} images in ${result.seconds.toFixed(1)} s` +
           `${result.lastEpochLoss !== null ? `, last epoch's mean loss ${result.lastEpochLoss.toFixed(4)}` : ''}\n` +
-          `  use it with: spotdiff fit --backbone ${c.backbone} --weights ${result.backbone} ...\n`,
+          `  use it with: spotdiff fit --backbone ${c.backbone} --weights ${result.backbone} ...\n` +
+          `  decoded images were kept ${cacheWhere(result.imageCache, options.device ?? 'cpu')}\n`,
       );
     } else if (result.epochs > 0) {
       process.stdout.write(`stopped after ${result.steps} steps; ${result.checkpoint} holds epoch ${result.epochs} of ${result.config.epochs}: continue with --resume\n`);
@@ -207,3 +216,14 @@ export const command: Command = {
     return result.completed ? 0 : 1;
   },
 };
+
+function cacheOnFlag(v: string): CachePlace {
+  if (!(CACHE_PLACES as readonly string[]).includes(v)) throw new SpotdiffError('ERR_USAGE', `--cache-on must be ${CACHE_PLACES.join(', ')}, got "${v}"`);
+  return v as CachePlace;
+}
+
+function cacheWhere(plan: CachePlan, device: string): string {
+  const mib = `${Math.round(plan.bytes / 2 ** 20)} MiB`;
+  if (plan.place === 'device') return `on ${device} (${mib})`;
+  return plan.bytes > 0 ? `in host memory (up to ${mib})` : 'nowhere (--cache-mb 0: every epoch decodes)';
+}

@@ -22,10 +22,22 @@ export class DeviceImages {
 
   /** A new tensor the caller owns (outside any tidy scope it belongs to no one). */
   fromPixels(batch: PixelBatch): T.Tensor {
+    return T.tidy(() => this.toFloat(this.upload(batch)));
+  }
+
+  /** The batch's bytes on the device: uint8 [N, H, W, 3] (what a device cache keeps). */
+  upload(batch: PixelBatch): T.Tensor {
     const [n, h, w, c] = batch.shape;
     return T.tidy(() => {
       const host = T.tensor(batch.pixels, [n, h, w, c]);
-      const bytes = this.device.startsWith('cuda') ? T.toDevice(T.pinMemory(host), this.device, { nonBlocking: true }) : host;
+      return this.device.startsWith('cuda') ? T.toDevice(T.pinMemory(host), this.device, { nonBlocking: true }) : host;
+    });
+  }
+
+  /** uint8 [N, H, W, C] on the device to float32 [N, C, H, W] in [0, 1]. */
+  toFloat(bytes: T.Tensor): T.Tensor {
+    const [n, h, w, c] = bytes.shape as [number, number, number, number];
+    return T.tidy(() => {
       const values = T.indexSelect(this.table, 0, T.reshape(T.toDtype(bytes, 'int64'), [-1]));
       return T.contiguous(T.permute(T.reshape(values, [n, h, w, c]), [0, 3, 1, 2]));
     });

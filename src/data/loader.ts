@@ -4,7 +4,7 @@ import { resizedSize } from './geometry.js';
 import { cropWindowFor, decodeError, readRgb, resizeRgb, writeChw, type Preprocess, type RgbImage } from './image.js';
 import { DecodeSlots, defaultDecodeSlots } from './decode-slots.js';
 import { ImageCache, type ImageCacheStats, type ImageDecoder } from './image-cache.js';
-import { writeHwc, type PixelBatch } from './pixel-batch.js';
+import { writeHwc, type HeldBatch, type PixelBatch } from './pixel-batch.js';
 import { readMask, resizeMaskNearest, writeMaskCrop, type MaskImage } from './mask.js';
 import type { Sample } from './datasets/sample.js';
 import type { CropWindow } from './geometry.js';
@@ -136,8 +136,16 @@ export class DataLoader implements AsyncIterable<Batch> {
   }
 
   /** The same batches as `epoch`, as 8-bit RGB channels last (no normalisation, no masks). */
-  async *pixelEpoch(epoch: number): AsyncGenerator<PixelBatch> {
-    yield* this.run(epoch, (indices, index) => this.loadPixelBatch(indices, index, epoch));
+  pixelEpoch(epoch: number): AsyncGenerator<PixelBatch>;
+  /**
+   * ... except the batches whose sample indices `isHeld` accepts when their turn to load comes:
+   * those come out as HeldBatch, nothing decoded (the consumer holds their images already).
+   */
+  pixelEpoch(epoch: number, isHeld: (indices: readonly number[]) => boolean): AsyncGenerator<PixelBatch | HeldBatch>;
+  async *pixelEpoch(epoch: number, isHeld?: (indices: readonly number[]) => boolean): AsyncGenerator<PixelBatch | HeldBatch> {
+    yield* this.run<PixelBatch | HeldBatch>(epoch, (indices, index) =>
+      isHeld?.(indices) === true ? Promise.resolve({ index, indices, pixels: null, samples: this.samplesAt(indices) }) : this.loadPixelBatch(indices, index, epoch),
+    );
   }
 
   private async *run<B>(epoch: number, load: (indices: number[], index: number) => Promise<B>): AsyncGenerator<B> {
@@ -218,7 +226,7 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   private async loadBatch(indices: number[], index: number, epoch: number): Promise<Batch> {
     this.opts.onEvent?.({ type: 'start', batch: index, epoch });
-    const samples = indices.map((i) => this.samples[i] as Sample);
+    const samples = this.samplesAt(indices);
     const { decoded, h, w } = await this.decodeBatch(samples, this.opts.masks);
     const n = samples.length;
     const plane = h * w;
@@ -232,15 +240,19 @@ export class DataLoader implements AsyncIterable<Batch> {
     return { index, images, shape: [n, 3, h, w], labels: labelsOf(samples), masks, samples };
   }
 
+  private samplesAt(indices: readonly number[]): Sample[] {
+    return indices.map((i) => this.samples[i] as Sample);
+  }
+
   private async loadPixelBatch(indices: number[], index: number, epoch: number): Promise<PixelBatch> {
     this.opts.onEvent?.({ type: 'start', batch: index, epoch });
-    const samples = indices.map((i) => this.samples[i] as Sample);
+    const samples = this.samplesAt(indices);
     const { decoded, h, w } = await this.decodeBatch(samples, false);
     const n = samples.length;
     const pixels = new Uint8Array(n * h * w * 3);
     decoded.forEach((d, i) => writeHwc(d.img, pixels, i * h * w * 3, d.window));
     this.opts.onEvent?.({ type: 'done', batch: index, epoch });
-    return { index, pixels, shape: [n, h, w, 3], labels: labelsOf(samples), samples };
+    return { index, indices, pixels, shape: [n, h, w, 3], labels: labelsOf(samples), samples };
   }
 }
 

@@ -11,10 +11,23 @@ import type { RgbImage } from './image.js';
 export interface PixelBatch {
   /** Position of the batch in its epoch. */
   index: number;
+  /** The samples' positions in the loader's list (what a device cache keys them by). */
+  indices: number[];
   pixels: Uint8Array;
   shape: readonly [number, number, number, 3];
   /** Per image: 0 normal, 1 anomaly. */
   labels: Uint8Array;
+  samples: Sample[];
+}
+
+/**
+ * A batch whose images the consumer said it already holds (a device cache: data/device-image-store.ts):
+ * nothing was decoded for it.
+ */
+export interface HeldBatch {
+  index: number;
+  indices: number[];
+  pixels: null;
   samples: Sample[];
 }
 

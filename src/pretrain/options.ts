@@ -3,6 +3,7 @@ import { SpotdiffError } from '../util/errors.js';
 import { PRETRAIN_METHODS, type PretrainMethodName, type SpdConfig } from './method.js';
 import { resolveSpdConfig } from './defaults.js';
 import type { Precision } from '../tensor/autocast.js';
+import { CACHE_PLACES, type CachePlace } from '../data/cache-plan.js';
 
 /** What a pre-training run is asked to do (engine-free: the command checks it before loading libtorch). */
 export interface PretrainOptions {
@@ -40,6 +41,8 @@ export interface PretrainOptions {
   quiet?: boolean;
   /** MiB of decoded images kept for later epochs (default: a quarter of the free memory); results do not depend on it. */
   cacheMb?: number;
+  /** Where the decoded images are kept (data/cache-plan.ts): auto (default), host or device; results do not depend on it. */
+  cacheOn?: CachePlace;
 }
 
 function usage(message: string): SpotdiffError {
@@ -60,6 +63,7 @@ export function checkPretrainOptions(o: PretrainOptions): { arch: ResNetArch; sp
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw usage(`seed must be an integer ≥ 0, got ${seed}`);
   if (o.cacheMb !== undefined && !(Number.isSafeInteger(o.cacheMb) && o.cacheMb >= 0 && o.cacheMb <= 2 ** 32)) throw usage(`cache size must be a whole number of MiB in [0, 2^32], got ${o.cacheMb}`);
+  if (o.cacheOn !== undefined && !(CACHE_PLACES as readonly string[]).includes(o.cacheOn)) throw usage(`cache place must be one of ${CACHE_PLACES.join(', ')}, got "${o.cacheOn}"`);
   let spd: SpdConfig;
   try {
     spd = resolveSpdConfig(o.method, o.spd);

@@ -22,7 +22,8 @@ import { LOG_FILE, StepLog, type StepRecord } from './log.js';
 import { BACKBONE_FILE, exportBackbone } from './export.js';
 import { scheduledLr } from './schedule.js';
 import { BatchFeed } from './batch-feed.js';
-import { defaultCacheBytes } from '../data/image-cache.js';
+import { planImageCache, type CachePlan } from '../data/cache-plan.js';
+import { DeviceImageStore } from '../data/device-image-store.js';
 import { applyMemoryFormat, lossAt, runPrecision } from './precision.js';
 import { DataParallel } from './data-parallel.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
@@ -91,6 +92,8 @@ export interface PretrainResult {
   /** The exported backbone (null when the run did not complete). */
   backbone: string | null;
   seconds: number;
+  /** Where the decoded images were kept, and the bytes allowed there. */
+  imageCache: CachePlan;
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -184,6 +187,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
   let method: PretrainMethod | null = null;
   let optimizer: SGD | null = null;
   let feed: BatchFeed | null = null;
+  let store: DeviceImageStore | null = null;
   try {
     T.manualSeed(config.seed);
     method = (hooks.createMethod ?? defaultFactory)({ method: config.method, arch, spd, viewSize: config.size, numClasses: supervised ? data.classes.length : null });
@@ -216,6 +220,14 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
     const share = dp?.loaderShard(data.samples.length, config.batchSize, config.seed);
 
     const totalSteps = config.epochs * stepsPerEpoch;
+    const imageCache = planImageCache({
+      place: options.cacheOn ?? 'auto',
+      device,
+      images: data.samples.length,
+      imageBytes: DeviceImageStore.bytesFor(1, config.size, config.size),
+      ...(options.cacheMb !== undefined ? { limitBytes: options.cacheMb * 2 ** 20 } : {}),
+      deviceMemory: () => T.cudaMemoryInfo(device),
+    });
     const loader = new DataLoader(data.samples, {
       batchSize: share?.batchSize ?? config.batchSize,
       ...(share !== undefined ? { shard: share.shard } : {}),
@@ -224,9 +236,10 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       shuffle: true,
       seed: config.seed,
       dropLast: true,
-      cacheBytes: options.cacheMb !== undefined ? options.cacheMb * 2 ** 20 : defaultCacheBytes(),
+      cacheBytes: imageCache.place === 'host' ? imageCache.bytes : 0,
     });
-    feed = new BatchFeed(loader, device, supervised ? data.classOf : null);
+    if (imageCache.place === 'device') store = new DeviceImageStore(device, data.samples.length, config.size, config.size);
+    feed = new BatchFeed(loader, device, supervised ? data.classOf : null, store);
     const progress = new Progress({ total: totalSteps - step, label: `${config.method} ${config.backbone}`, unit: 'step', enabled: options.quiet !== true && step < totalSteps && writes });
     let lastEpochLoss: number | null = null;
     let epochsDone = startEpoch;
@@ -237,7 +250,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       method.module.train();
       let lossSum = 0;
       let stepsInEpoch = 0;
-      for await (const { batch, images, labels } of feed.epoch(epoch)) {
+      for await (const { samples, images, labels } of feed.epoch(epoch)) {
         const lr = scheduledLr(config, step);
         optimizer.paramGroups.forEach((g, i) => (g.lr = fixed[i] ? config.lr : lr));
         const rng = dp?.stepRng(config.seed, epoch, step) ?? Random.derive(config.seed, 'pretrain', epoch, step);
@@ -259,7 +272,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
         step++;
         stepsThisCall++;
         const now = performance.now();
-        const record: StepRecord = { step, epoch, lr, ...losses, imagesPerSecond: (batch.samples.length * (dp?.group.worldSize ?? 1) * 1000) / Math.max(now - tick, 1e-3) };
+        const record: StepRecord = { step, epoch, lr, ...losses, imagesPerSecond: (samples.length * (dp?.group.worldSize ?? 1) * 1000) / Math.max(now - tick, 1e-3) };
         tick = now;
         await log?.append(record);
         if (!Number.isFinite(losses.total)) {
@@ -307,12 +320,14 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
       log: paths.log,
       backbone: completed ? paths.backbone : null,
       seconds: (Date.now() - started) / 1000,
+      imageCache,
     };
   } finally {
     dp?.dispose();
     optimizer?.dispose();
     method?.module.dispose();
     feed?.dispose();
+    store?.dispose();
     T.setDefaultDevice(previousDevice);
   }
 }

@@ -32,6 +32,7 @@ test('spotdiff --help lists pretrain; usage errors exit 2 before any work', asyn
     [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--size', '1000000', '--out', join(dir, 'o')], /--size must be an integer >= 32 and <= 4096/],
     [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--lr', '0', '--out', join(dir, 'o')], /--lr must be a number > 0/],
     [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--cache-mb=1.5', '--out', join(dir, 'o')], /--cache-mb must be an integer >= 0 and <= 4294967296, got "1.5"/],
+    [['--method', 'simsiam', '--data', dir, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--cache-on', 'gpu', '--out', join(dir, 'o')], /--cache-on must be auto, host, device, got "gpu"/],
   ];
   for (const [args, pattern] of cases) {
     const r = await runCli(['pretrain', ...args]);
@@ -45,10 +46,11 @@ test('spotdiff pretrain → fit --weights OUT/backbone.safetensors; the out fold
   const data = await writeTinyImages(join(dir, 'data'));
   const out = join(dir, 'run');
   const args = ['pretrain', '--method', 'simsiam', '--spd', '0.1', '--data', data, '--backbone', 'resnet18', '--epochs', '1', '--batch-size', '4', '--size', '32', '--seed', '5', '--out', out];
-  const run = await runCli([...args, '--json']);
+  const run = await runCli([...args, '--cache-on', 'device', '--json']);
   assert.equal(run.code, 0, run.stderr);
-  const result = JSON.parse(run.stdout) as { completed: boolean; backbone: string; steps: number; config: { lr: number; spd: { eta: number } } };
+  const result = JSON.parse(run.stdout) as { completed: boolean; backbone: string; steps: number; config: { lr: number; spd: { eta: number } }; imageCache: { place: string } };
   assert.equal(result.completed, true);
+  assert.equal(result.imageCache.place, 'device', '--cache-on reaches the trainer');
   assert.equal(result.steps, 2);
   assert.equal(result.config.lr, (0.05 * 4) / 256);
   assert.equal(result.config.spd.eta, 0.1);

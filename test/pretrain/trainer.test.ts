@@ -94,6 +94,18 @@ test('a run stopped mid-epoch and resumed gives the uninterrupted run’s losses
   );
 });
 
+test('images kept on the device (one host tensor on the CPU) or not kept at all give the losses of the host cache bit for bit', async () => {
+  assert.ok(uninterrupted.length === 4, 'needs the first test’s run');
+  const live = T.liveTensorCount();
+  const onDevice = await trainPretrain(options(join(dir, 'cache-device'), { cacheOn: 'device' }), { createMethod: small });
+  assert.equal(T.liveTensorCount(), live, 'the store is freed with the run');
+  assert.deepEqual(onDevice.imageCache, { place: 'device', bytes: 8 * 32 * 32 * 3 });
+  assert.deepEqual(losses(await readStepLog(onDevice.log)), losses(uninterrupted));
+  const none = await trainPretrain(options(join(dir, 'cache-none'), { cacheMb: 0 }), { createMethod: small });
+  assert.deepEqual(none.imageCache, { place: 'host', bytes: 0 });
+  assert.deepEqual(losses(await readStepLog(none.log)), losses(uninterrupted));
+});
+
 test('a corrupt image fails the run naming the file, whichever batch it falls in, without hanging', async () => {
   const bad = join(dir, 'corrupt-data');
   await writeTinyImages(bad);
