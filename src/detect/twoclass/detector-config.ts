@@ -15,8 +15,12 @@ export interface TwoClassFitRecord {
   train: TwoClassTrainConfig;
   /** The k-shot draw of a few-shot run: k per class, which run, the draw's seed; null for high-shot. */
   fewShot: { shots: number; run: number; seed: number } | null;
-  /** Images trained on (anomalous among them), optimiser steps done, loss of the last step. */
-  summary: { images: number; anomalies: number; steps: number; lastLoss: number | null };
+  /**
+   * Images trained on (anomalous among them), optimiser steps done, loss of the last step; the
+   * processes that trained it and whether their BatchNorm ran over the whole batch (SyncBatchNorm).
+   * (Models fitted before the last two were recorded lack them: one process.)
+   */
+  summary: { images: number; anomalies: number; steps: number; lastLoss: number | null; processes?: number; syncBatchNorm?: boolean };
 }
 
 export interface TwoClassDetectorConfig extends DetectorConfig, TwoClassFitRecord {
@@ -70,5 +74,6 @@ export function checkTwoClassDetectorConfig(cfg: TwoClassDetectorConfig, rule: T
   if (f !== null && !(isInt(f.shots, 1) && isInt(f.run, 0) && isInt(f.seed, 0))) throw bad(rule, `has an invalid few-shot draw ${JSON.stringify(f)}`);
   const s = cfg.summary;
   const lossOk = s.lastLoss === null || (typeof s.lastLoss === 'number' && Number.isFinite(s.lastLoss));
-  if (!(isInt(s.images, 2) && isInt(s.anomalies, 1) && s.anomalies < s.images && isInt(s.steps, 1) && lossOk)) throw bad(rule, `has an invalid training summary ${JSON.stringify(s)}`);
+  const runOk = (s.processes === undefined || isInt(s.processes, 1)) && (s.syncBatchNorm === undefined || typeof s.syncBatchNorm === 'boolean');
+  if (!(isInt(s.images, 2) && isInt(s.anomalies, 1) && s.anomalies < s.images && isInt(s.steps, 1) && lossOk && runOk)) throw bad(rule, `has an invalid training summary ${JSON.stringify(s)}`);
 }

@@ -68,7 +68,9 @@ export async function fitTwoClassNetwork(ctx: FitContext, spec: TwoClassFitSpec)
   result.network.eval();
   const fewShot = spec.run.fewShot === null ? null : { ...spec.run.fewShot, seed: ctx.seed };
   const anomalies = samples.filter((s) => s.label === 'anomaly').length;
-  return { network: result.network, record: { network: spec.network, train: config, fewShot, summary: { images: samples.length, anomalies, steps: result.steps, lastLoss: result.lastLoss } } };
+  const processes = ctx.group?.worldSize ?? 1;
+  const summary = { images: samples.length, anomalies, steps: result.steps, lastLoss: result.lastLoss, processes, syncBatchNorm: processes > 1 && spec.run.syncBn };
+  return { network: result.network, record: { network: spec.network, train: config, fewShot, summary } };
 }
 
 /** High-shot: every fit image; few-shot: the k-shot draw `run` of them (sampleKShot seeded by ctx.seed). */

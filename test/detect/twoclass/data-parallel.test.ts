@@ -99,6 +99,7 @@ test('fit --method classifier --nproc 2: one model folder from the first process
   assert.equal(existsSync(`${model}.work`), false);
   const manifest = JSON.parse(readFileSync(join(model, 'model.json'), 'utf8'));
   assert.equal(manifest.method, 'classifier');
+  assert.deepEqual([manifest.detector.summary.processes, manifest.detector.summary.syncBatchNorm], [2, false], 'model.json records how it was trained');
   const e = await runCli(['eval', '--model', model, '--data', data, '--json']);
   assert.equal(e.code, 0, e.stderr);
   const auroc = JSON.parse(e.stdout).metrics['image.auroc'] as number;
