@@ -2,7 +2,8 @@
 # The GPU check of issue 11, in one call on a fresh CUDA machine with Python PyTorch and no
 # network: builds the addon against python3's torch/ folder, runs `spotdiff doctor`,
 # CPU-vs-CUDA parity of every op family (bench/device-parity.ts), the SimSiam + SPD step bench
-# (batch 32 and 128) and the end-to-end pre-training bench against PyTorch on CUDA, PatchCore
+# (batch 32 and 128), the end-to-end pre-training bench against PyTorch on CUDA, the input feed
+# alone (host cache against the device image store), PatchCore
 # fit + eval on CUDA against the CPU, and the tensor/nn/models tests (last: they take what time
 # is left). Each stage has a time limit inside an overall budget (default 450 s, under 8
 # minutes); a failing or timed-out stage is a row of the table and the rest still run. It prints ONE table at the end (step, figure,
@@ -158,6 +159,14 @@ STEP_REF=$([ -s "$WORK/step$SMALL.out" ] && echo "$WORK/step$SMALL.out")
 if stage e2e 110 node dist/bench/pretrain-e2e.js --device "$DEV" --threads "$THREADS" $E2E_ARGS --json; then
   rows_from e2e "$WORK/e2e.out" $STEP_REF
 else failed "pretrain e2e" $? e2e; fi
+
+# 5b. The input feed alone (decode, cache, batch on the device), host cache against the device
+# image store, against the step's images/s.
+if [ "$DRY" = 1 ]; then FEED_ARGS="--images 16 --size 64 --batch 4 --epochs 2"; else FEED_ARGS="--images 512 --size 224 --batch $SMALL --epochs 3"; fi
+# shellcheck disable=SC2086
+if stage feed 45 node dist/bench/input-feed.js --device "$DEV" $FEED_ARGS --json; then
+  rows_from feed "$WORK/feed.out" $STEP_REF
+else failed "input feed" $? feed; fi
 
 # 6. PatchCore (WideResNet-50-2, random init) fit + eval on the device against the CPU.
 patchcore() {

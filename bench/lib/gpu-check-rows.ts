@@ -2,7 +2,7 @@
 // step, figure, reference, verdict (tab-separated on stdout). Targets are issue 11's.
 //
 // usage: node dist/bench/lib/gpu-check-rows.js parity|step|detect FILE.json
-//        node dist/bench/lib/gpu-check-rows.js e2e FILE.json [STEP.json]
+//        node dist/bench/lib/gpu-check-rows.js e2e|feed FILE.json [STEP.json]
 //        node dist/bench/lib/gpu-check-rows.js doctor FILE.json [gpu-optional]
 //        node dist/bench/lib/gpu-check-rows.js table ROWS.tsv TITLE
 import { readFileSync } from 'node:fs';
@@ -44,6 +44,15 @@ function e2e(j: Json, stepJson: Json | null): Row[] {
   return rows;
 }
 
+/** The input feed alone (bench/input-feed.ts), last epoch, against the step's images/s when given. */
+function feed(j: Json, stepJson: Json | null): Row[] {
+  const last = (xs: number[]): number => xs[xs.length - 1] ?? NaN;
+  const [host, store] = [last(j['host_images_per_s']), last(j['device_images_per_s'])];
+  const stepAlone = stepJson === null ? null : (1000 * stepJson['config']['batch']) / stepJson['spotdiff']['step_ms'];
+  const verdict = stepAlone === null ? '-' : `${n(store / stepAlone, 1)}× the step (b${stepJson!['config']['batch']} ${n(stepAlone)} img/s) ${store >= stepAlone ? 'pass' : 'miss'}`;
+  return [[`input feed b${j['config']['batch']}, epoch ${j['config']['epochs']}`, `device store ${n(store, 0)} img/s`, `host cache ${n(host, 0)} img/s`, verdict]];
+}
+
 /** PatchCore fit + eval on the device against the CPU (gpu-check.sh writes this JSON). */
 function detect(j: Json): Row[] {
   const speedup = j['cpu_s'] / j['device_s'];
@@ -77,6 +86,7 @@ function rowsOf(kind: string, file: string, extra: string | undefined): Row[] {
   if (kind === 'step') return step(json);
   if (kind === 'e2e') return e2e(json, extra === undefined ? null : (JSON.parse(readFileSync(extra, 'utf8')) as Json));
   if (kind === 'detect') return detect(json);
+  if (kind === 'feed') return feed(json, extra === undefined ? null : (JSON.parse(readFileSync(extra, 'utf8')) as Json));
   if (kind === 'doctor') return doctor(json, extra === 'gpu-optional');
   throw new Error(`unknown stage ${kind}`);
 }

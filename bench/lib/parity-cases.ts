@@ -108,6 +108,18 @@ const optim: ParityCase[] = [
       return [p, buf, q, m, v];
     },
   },
+  {
+    // CUDA runs torch's fused kernel, the CPU (libtorch 1.13) the loop: same products, same flag.
+    family: 'optim', name: 'ampUnscaleInPlace (clean, then with an inf)', run: (x) => {
+      const g = T.clone(x('a'));
+      const h = T.clone(x('pos'));
+      const clean = T.ampUnscaleInPlace([g, h], Math.fround(1 / 1024));
+      const dirty = T.clone(x('pos'));
+      T.indexPutInPlace(dirty, [T.tensor(BigInt64Array.from([0n]), [1], { dtype: 'int64', device: dirty.device })], T.full([1, ...dirty.shape.slice(1)], Infinity, { device: dirty.device }));
+      const found = T.ampUnscaleInPlace([T.clone(x('a')), dirty], 0.5);
+      return [g, h, clean, found];
+    },
+  },
 ];
 
 const memoryFormat: ParityCase[] = [
