@@ -27,9 +27,14 @@ export class DeviceImages {
 
   /** The batch's bytes on the device: uint8 [N, H, W, 3] (what a device cache keeps). */
   upload(batch: PixelBatch): T.Tensor {
-    const [n, h, w, c] = batch.shape;
+    return this.bytesToDevice(batch.pixels, batch.shape);
+  }
+
+  /** Any bytes (images, masks) as a uint8 tensor of `shape` on the device, through pinned memory on CUDA. */
+  bytesToDevice(bytes: Uint8Array, shape: readonly number[]): T.Tensor {
     return T.tidy(() => {
-      const host = T.tensor(batch.pixels, [n, h, w, c]);
+      // On the host whatever the default device (a training run makes it the GPU): pinned, then copied.
+      const host = T.tensor(bytes, shape, { dtype: 'uint8', device: 'cpu' });
       return this.device.startsWith('cuda') ? T.toDevice(T.pinMemory(host), this.device, { nonBlocking: true }) : host;
     });
   }

@@ -135,7 +135,7 @@ export class DataLoader implements AsyncIterable<Batch> {
     yield* this.run(epoch, (indices, index) => this.loadBatch(indices, index, epoch));
   }
 
-  /** The same batches as `epoch`, as 8-bit RGB channels last (no normalisation, no masks). */
+  /** The same batches as `epoch`, as 8-bit RGB channels last (no normalisation; masks when the loader takes them). */
   pixelEpoch(epoch: number): AsyncGenerator<PixelBatch>;
   /**
    * ... except the batches whose sample indices `isHeld` accepts when their turn to load comes:
@@ -247,12 +247,16 @@ export class DataLoader implements AsyncIterable<Batch> {
   private async loadPixelBatch(indices: number[], index: number, epoch: number): Promise<PixelBatch> {
     this.opts.onEvent?.({ type: 'start', batch: index, epoch });
     const samples = this.samplesAt(indices);
-    const { decoded, h, w } = await this.decodeBatch(samples, false);
+    const { decoded, h, w } = await this.decodeBatch(samples, this.opts.masks);
     const n = samples.length;
     const pixels = new Uint8Array(n * h * w * 3);
-    decoded.forEach((d, i) => writeHwc(d.img, pixels, i * h * w * 3, d.window));
+    const masks = this.opts.masks ? new Uint8Array(n * h * w) : null;
+    decoded.forEach((d, i) => {
+      writeHwc(d.img, pixels, i * h * w * 3, d.window);
+      if (masks && d.mask) writeMaskCrop(d.mask, masks, i * h * w, d.window);
+    });
     this.opts.onEvent?.({ type: 'done', batch: index, epoch });
-    return { index, indices, pixels, shape: [n, h, w, 3], labels: labelsOf(samples), samples };
+    return { index, indices, pixels, shape: [n, h, w, 3], labels: labelsOf(samples), masks, samples };
   }
 }
 

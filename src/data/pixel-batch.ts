@@ -17,6 +17,8 @@ export interface PixelBatch {
   shape: readonly [number, number, number, 3];
   /** Per image: 0 normal, 1 anomaly. */
   labels: Uint8Array;
+  /** N × H × W of 0/1 (zeros where an image has no mask), or null when the loader was not asked for masks. */
+  masks: Uint8Array | null;
   samples: Sample[];
 }
 
