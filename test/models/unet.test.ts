@@ -10,7 +10,7 @@ import type { ResNetArch } from '../../src/models/backbone-names.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
 import { runPython } from '../helpers/python.js';
 import { runWithFloats, shipState } from '../helpers/float-blob.js';
-import { tempDir } from '../helpers/tmp.js';
+import { repoRoot, tempDir } from '../helpers/tmp.js';
 import { relativeError } from './torchvision-ref.js';
 
 // The U-Net against a reference written here in plain PyTorch over torchvision's resnet18 (not
@@ -22,51 +22,17 @@ const TOL = 1e-4;
 const LR = 1e-4;
 const dir = tempDir('spotdiff-unet-');
 
-/** Python: the reference U-Net, built after torch.manual_seed(seed) as spotdiff's UNet documents. */
+/** Python: the reference U-Net (bench/reference/unet_reference.py, the bench's too), built after torch.manual_seed(seed) as spotdiff's UNet documents. */
 const PY_UNET = String.raw`
-import torch.nn as nn
-def conv_bn_relu(cin, cout):
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
-class Block(nn.Module):
-    def __init__(self, cin, cskip, cout):
-        super().__init__()
-        self.conv1 = conv_bn_relu(cin + cskip, cout)
-        self.conv2 = conv_bn_relu(cout, cout)
-    def forward(self, x, skip, size):
-        x = F.interpolate(x, size=size, mode='nearest')
-        if skip is not None:
-            x = torch.cat([x, skip], 1)
-        return self.conv2(self.conv1(x))
-class Decoder(nn.Module):
-    def __init__(self, enc):
-        super().__init__()
-        ins, skips, outs = [enc[4], 256, 128, 64, 32], [enc[3], enc[2], enc[1], enc[0], 0], [256, 128, 64, 32, 16]
-        self.blocks = nn.ModuleList([Block(i, s, o) for i, s, o in zip(ins, skips, outs)])
-class UNet(nn.Module):
-    def __init__(self, seed):
-        super().__init__()
-        torch.manual_seed(seed)
-        enc = torchvision.models.resnet18()
-        del enc.fc
-        self.encoder = enc
-        self.decoder = Decoder([64, 64, 128, 256, 512])
-        self.segmentation_head = nn.Sequential(nn.Conv2d(16, 1, 3, padding=1))
-    def forward(self, x):
-        e = self.encoder
-        stem = e.relu(e.bn1(e.conv1(x)))
-        l1 = e.layer1(e.maxpool(stem))
-        l2 = e.layer2(l1)
-        l3 = e.layer3(l2)
-        h = e.layer4(l3)
-        for block, skip in zip(self.decoder.blocks, [l3, l2, l1, stem, None]):
-            h = block(h, skip, x.shape[-2:] if skip is None else skip.shape[-2:])
-        return self.segmentation_head(h)
+import sys
+sys.path.insert(0, ${JSON.stringify(join(repoRoot, 'bench/reference'))})
+from unet_reference import UNet
 `;
 
 const PY_STEP = String.raw`
 import torchvision.ops
 ${PY_UNET}
-m = UNet(meta['seed'])
+m = UNet('resnet18', meta['seed'])
 own = m.state_dict()
 shipped = {name: take(shape).to(own[name].dtype) for name, shape in meta['state']}
 assert list(own.keys()) == list(shipped.keys()), 'state dict names or order differ'
