@@ -25,7 +25,7 @@
         "src/ops/distributed.cc",
         "src/ops/sync_batchnorm.cc",
         "src/ops/grad_reducer.cc",
-        "src/ops/device_memory.cc"
+        "src/ops/cuda_device.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -61,7 +61,7 @@ function firstWith(dirs, file) {
 }
 
 // CUDA's runtime API (cuda_runtime_api.h: device memory, streams) for the addon's own CUDA calls
-// (native/src/ops/device_memory.cc), and what c10d's NCCL group includes beyond it: nccl.h and
+// (native/src/ops/cuda_device.cc), and what c10d's NCCL group includes beyond it: nccl.h and
 // cuBLAS, cuSPARSE and cuSOLVER through ATen/cuda/CUDAContextLight.h.
 const CUDA_RUNTIME_HEADERS = ['cuda_runtime_api.h'];
 const NCCL_HEADERS = ['nccl.h', 'cuda_runtime_api.h', 'cublas_v2.h', 'cusparse.h', 'cusolverDn.h'];

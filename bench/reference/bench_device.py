@@ -13,6 +13,12 @@ def pick(name):
     return torch.device(name)
 
 
+def exact_float32():
+    """As spotdiff's detectors on a GPU (src/detect/run/exact-float32.ts): no TensorFloat-32."""
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+
+
 def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)

@@ -37,7 +37,7 @@ import torchvision
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from bench_device import pick, sync
+from bench_device import exact_float32, pick, sync
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
@@ -325,6 +325,7 @@ def main():
     model = getattr(torchvision.models, arch)()
     model.load_state_dict(torch.load(a.weights))
     a.dev = pick(a.device)
+    exact_float32()
     model.to(a.dev).eval()
     setup_s = time.perf_counter() - t0
     clock = Clock(a.dev)

@@ -51,6 +51,24 @@ export function cudaMemoryInfo(device: Device): DeviceMemory | null {
   }
 }
 
+/** Whether float32 CUDA work may use TensorFloat-32 tensor cores (10-bit mantissas; Ampere and later). */
+export interface Tf32 {
+  /** cuDNN convolutions (libtorch's and PyTorch's default: yes). */
+  convolutions: boolean;
+  /** cuBLAS matrix products (default: no). */
+  matmul: boolean;
+}
+
+export function allowTf32(): Tf32 {
+  const bits = callOp('allow_tf32', []) as number;
+  return { convolutions: (bits & 2) !== 0, matmul: (bits & 1) !== 0 };
+}
+
+/** For the whole process (libtorch keeps one setting); no effect on CPU work. */
+export function setAllowTf32(t: Tf32): void {
+  callOp('set_allow_tf32', [t.convolutions, t.matmul]);
+}
+
 function checkDevice(device: string): void {
   if (device === 'cpu') return;
   if (!/^cuda(:\d+)?$/.test(device)) throw new SpotdiffError('ERR_BAD_INPUT', `unknown device "${device}" (use cpu, cuda, cuda:N or auto)`);

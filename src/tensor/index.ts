@@ -4,7 +4,7 @@ export { tidy, keep, dispose } from './scope.js';
 export { noGrad, enableGrad } from './grad-mode.js';
 export { withAutocast, autocastState, autocastDtypeOf, checkPrecision, PRECISIONS, type AutocastDType, type AutocastState, type Precision } from './autocast.js';
 export { engineInfo, setNumThreads, getNumThreads } from './engine.js';
-export { getDefaultDevice, setDefaultDevice, resolveDevice, cudaAvailable, cudaMemoryInfo, type Device, type DeviceMemory } from './device.js';
+export { getDefaultDevice, setDefaultDevice, resolveDevice, cudaAvailable, cudaMemoryInfo, allowTf32, setAllowTf32, type Device, type DeviceMemory, type Tf32 } from './device.js';
 export { type DType, type FloatDType, type IntDType, isFloatDType, DTYPES } from './dtype.js';
 export * from './ops/creation.js';
 export * from './ops/random.js';

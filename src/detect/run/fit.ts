@@ -16,6 +16,7 @@ import { spotdiffVersion } from '../../util/version.js';
 import { checkModelOutput } from './model-output.js';
 import { scoreSamples, type ScoredSamples } from './score.js';
 import { chooseThreshold, quantile } from './threshold.js';
+import { useExactFloat32On } from './exact-float32.js';
 
 export interface FitRequest {
   /** A registered method (src/detect/registry.ts). */
@@ -92,6 +93,7 @@ export async function fitModelOnRank(req: FitRequest, group: ProcessGroup | null
   const method = await detectorMethod(req.method);
   if (group !== null && method.kind !== 'two-class') throw new SpotdiffError('ERR_BAD_INPUT', `${method.name} fits in one pass; data-parallel training is for the two-class methods`);
   const device = T.resolveDevice(req.device ?? 'cpu');
+  useExactFloat32On(device);
   return withDefaultDeviceAsync(device, () => fitOnDevice(req, method, device, group));
 }
 

@@ -11,6 +11,7 @@ import type { AnomalyDetector, DetectorConfig } from '../method.js';
 import { detectorMethod, methodNames } from '../registry.js';
 import type { ThresholdChoice } from './threshold.js';
 import { checkTileConfig, type TileConfig } from '../common/tiling.js';
+import { useExactFloat32On } from './exact-float32.js';
 
 /**
  * A model folder: model.json (what was fitted, how, and the threshold) and weights.safetensors
@@ -138,6 +139,7 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
  */
 export async function loadModelFolder(dir: string, opts: { device?: T.Device } = {}): Promise<LoadedModel> {
   const device = opts.device ?? 'cpu';
+  useExactFloat32On(device);
   const manifest = await readManifest(dir);
   const path = join(dir, MODEL_WEIGHTS);
   let content;
