@@ -6,7 +6,7 @@
 export * from './method.js';
 export * from './create.js';
 export { spdLoss, spdCrossEntropy } from './spd-loss.js';
-export { spdTerm, composeLoss, type SpdNetworks } from './spd-term.js';
+export { spdTerm, composeLoss, readLoss, type SpdNetworks } from './spd-term.js';
 export { makePretrainViews, spdViews, resizeImages, checkPretrainImages, SUPERVISED_AUGMENT, type ViewRecipe } from './views.js';
 export { Encoder, pooledFeatures, featureDim, zeroInitResidual } from './encoder.js';
 export { simsiamProjector, simsiamPredictor, mlpHead, spdClassifier } from './heads.js';

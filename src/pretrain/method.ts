@@ -47,9 +47,12 @@ export interface PretrainViews {
 export interface PretrainLoss {
   /** L = L_base + η·L_spd, a scalar with a graph to every trainable parameter. */
   total: T.Tensor;
-  /** The parts, as plain numbers for the log. */
-  base: number;
-  spd: number;
+  /**
+   * The parts for the log, detached: float32 [2] of L_base and L_spd (0 when SPD is off) on the
+   * device. Kept as a tensor so a step reads its numbers once, after backward and the optimiser
+   * step are queued (readLoss), instead of waiting for the device in the middle of the step.
+   */
+  parts: T.Tensor;
 }
 
 export interface PretrainMethod {

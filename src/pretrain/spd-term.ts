@@ -41,10 +41,19 @@ export function spdTerm(method: string, views: PretrainViews, config: SpdConfig,
   });
 }
 
-/** L = L_base + η·L_spd, and both parts as numbers for the log. */
+/** L = L_base + η·L_spd, and both parts (detached) for the log. */
 export function composeLoss(base: T.Tensor, spd: T.Tensor | null, eta: number): PretrainLoss {
   return T.tidy(() => {
     const total = spd === null ? base : T.add(base, T.mul(spd, eta));
-    return { total, base: base.item(), spd: spd === null ? 0 : spd.item() };
+    const parts = T.toDtype(T.detach(T.stack([T.reshape(base, []), spd === null ? T.zerosLike(T.reshape(base, [])) : T.reshape(spd, [])])), 'float32');
+    return { total, parts };
+  });
+}
+
+/** The loss as numbers: one read from the device (which waits for the work queued before it). */
+export function readLoss(loss: PretrainLoss): { total: number; base: number; spd: number } {
+  return T.tidy(() => {
+    const [total, base, spd] = T.cat([T.reshape(T.toDtype(T.detach(loss.total), 'float32'), [1]), loss.parts]).toFloat32();
+    return { total: total as number, base: base as number, spd: spd as number };
   });
 }

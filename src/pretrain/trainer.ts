@@ -22,6 +22,7 @@ import { LOG_FILE, StepLog, type StepRecord } from './log.js';
 import { BACKBONE_FILE, exportBackbone } from './export.js';
 import { scheduledLr } from './schedule.js';
 import { BatchFeed } from './batch-feed.js';
+import { readLoss } from './spd-term.js';
 import { planImageCache, type CachePlan } from '../data/cache-plan.js';
 import { DeviceImageStore } from '../data/device-image-store.js';
 import { applyMemoryFormat, lossAt, runPrecision } from './precision.js';
@@ -264,7 +265,7 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
           scaler.step(opt);
           scaler.update();
           m.afterStep();
-          return { total: loss.total.item(), base: loss.base, spd: loss.spd };
+          return readLoss(loss);
         });
         // Every rank logs the global batch's mean loss and stops at the same step.
         const agreed = dp?.agree(local, hooks.signal?.aborted === true);

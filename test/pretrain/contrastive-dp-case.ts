@@ -2,7 +2,7 @@ import * as T from '../../src/tensor/index.js';
 import { SGD } from '../../src/nn/index.js';
 import { Random } from '../../src/util/random.js';
 import { averageGradients, broadcastState, type ProcessGroup } from '../../src/distributed/index.js';
-import { createPretrainMethod, type Moco } from '../../src/pretrain/index.js';
+import { createPretrainMethod, readLoss, type Moco } from '../../src/pretrain/index.js';
 import type { PretrainMethod } from '../../src/pretrain/method.js';
 
 // MoCo v2 and SimCLR trained a few steps on fixed views of one global batch, shared by the
@@ -64,7 +64,7 @@ export function runContrastive(method: 'moco' | 'simclr', group: ProcessGroup | 
         if (group !== null) averageGradients(group, params, { withoutGradient: 'skip' });
         optimizer.step();
         m.afterStep();
-        return l.base;
+        return readLoss(l).base;
       });
       T.dispose(v);
       losses.push(method === 'moco' && group !== null ? meanOverRanks(group, loss) : loss);

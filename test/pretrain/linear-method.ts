@@ -33,7 +33,7 @@ export const linearMethod: MethodFactory = (r) => {
     makeViews: (images): PretrainViews => ({ first: images, second: null, labels: null, spd: null }),
     loss: (views): PretrainLoss => {
       const total = T.mean(T.square(T.sub(module.forward(views.first), target)));
-      return { total, base: total.item(), spd: 0 };
+      return { total, parts: T.detach(T.stack([total, T.zerosLike(total)])) };
     },
     afterStep: () => {},
   };

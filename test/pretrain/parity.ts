@@ -3,7 +3,7 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../../src/tensor/index.js';
 import { SGD } from '../../src/nn/index.js';
-import type { PretrainMethod, PretrainViews } from '../../src/pretrain/index.js';
+import { readLoss, type PretrainMethod, type PretrainViews } from '../../src/pretrain/index.js';
 import { Random } from '../../src/util/random.js';
 import { runPython } from '../helpers/python.js';
 import { PY_REFERENCE_THREADS } from '../helpers/threads.js';
@@ -248,7 +248,7 @@ export function runParity(method: PretrainMethod, o: ParityOptions): ParityResul
       l.total.backward();
       opt.step();
       method.afterStep();
-      spotdiff.push({ total: l.total.item(), base: l.base, spd: l.spd });
+      spotdiff.push(readLoss(l));
     });
     live.push(T.liveTensorCount());
   }
