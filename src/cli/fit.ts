@@ -5,7 +5,7 @@ import { deviceFlag } from './device-flag.js';
 import { methodChoices, methodFlag, methodList } from './method-flag.js';
 import { methodOptionFlagSpec, methodOptionsFromFlags } from './method-options.js';
 import { defaultWorkFolder, removeWorkFolder } from './work-folder.js';
-import { LAUNCH_FLAGS, LAUNCH_USAGE, joinLaunchedGroup, launchFlags, launchedWorkerDevice, runLauncher } from './launch-flags.js';
+import { LAUNCH_FLAGS, LAUNCH_USAGE, checkLaunchDevice, joinLaunchedGroup, launchFlags, launchedWorkerDevice, runLauncher } from './launch-flags.js';
 
 const usage = `usage: spotdiff fit --method ${methodChoices()} --data DIR [--object NAME]
                     --backbone resnet18|resnet50|wide_resnet50_2 [--weights FILE]
@@ -129,6 +129,7 @@ export const command: Command = {
       const { checkTwoClassDataParallel } = await import('../detect/twoclass/data-parallel.js');
       const { resolveDevice } = await import('../tensor/device.js');
       checkTwoClassDataParallel(TWO_CLASS_BATCH, launch.nproc * launch.nnodes, resolveDevice(device));
+      await checkLaunchDevice(resolveDevice(device), launch);
       return runLauncher('fit', argv, launch);
     }
     // A worker on CUDA takes its own GPU and averages through NCCL.

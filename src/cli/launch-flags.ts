@@ -128,3 +128,11 @@ export async function launchedWorkerDevice(device: string): Promise<string> {
   const { workerDevice, workerPlaceFromEnv } = await import('../distributed/env.js');
   return workerDevice(device, workerPlaceFromEnv()?.localRank ?? 0, engineInfo().cudaDeviceCount);
 }
+
+/** The launcher's check that --nproc workers on --device can each have a GPU (NCCL needs it). */
+export async function checkLaunchDevice(device: string, launch: LaunchFlags): Promise<void> {
+  const { engineInfo } = await import('../tensor/index.js');
+  const { oneGpuPerWorker } = await import('../distributed/env.js');
+  const why = oneGpuPerWorker(device, launch.nproc, engineInfo().cudaDeviceCount);
+  if (why !== null) throw new SpotdiffError('ERR_USAGE', `--nproc ${launch.nproc} with --device ${device}: ${why}`);
+}

@@ -5,7 +5,7 @@ import { SpotdiffError } from '../util/errors.js';
 import type { PretrainOptions } from '../pretrain/options.js';
 import type { PretrainMethodName, SpdConfig } from '../pretrain/method.js';
 import { precisionFlag } from './precision-flag.js';
-import { LAUNCH_FLAGS, LAUNCH_USAGE, joinLaunchedGroup, launchFlags, launchedWorkerDevice, runLauncher } from './launch-flags.js';
+import { LAUNCH_FLAGS, LAUNCH_USAGE, checkLaunchDevice, joinLaunchedGroup, launchFlags, launchedWorkerDevice, runLauncher } from './launch-flags.js';
 import { CACHE_PLACES, type CachePlace, type CachePlan } from '../data/cache-plan.js';
 
 const usage = `usage: spotdiff pretrain --method simsiam|moco|simclr|supervised
@@ -171,6 +171,7 @@ export const command: Command = {
       const { resolveDevice } = await import('../tensor/device.js');
       const device = options.device === 'auto' ? resolveDevice('auto') : (options.device ?? 'cpu');
       checkDataParallel(options.method, options.batchSize, launch.nproc * launch.nnodes, device);
+      await checkLaunchDevice(device, launch);
       return runLauncher('pretrain', argv, launch);
     }
     // A worker on CUDA takes its own GPU and averages through NCCL.

@@ -45,3 +45,16 @@ export function workerPlaceFromEnv(env: NodeJS.ProcessEnv = process.env): Worker
 export function workerDevice(device: string, localRank: number, cudaDevices: number): string {
   return device === 'cuda' && cudaDevices > 0 ? `cuda:${localRank % cudaDevices}` : device;
 }
+
+/**
+ * Why `workers` processes on one machine cannot train on `device`, or null when they can. CUDA
+ * ranks average through NCCL, which refuses two ranks on one GPU ("duplicate GPU"): each
+ * worker needs a GPU of its own, so plain "cuda" with at most as many workers as GPUs, and an
+ * explicit cuda:N for one worker only.
+ */
+export function oneGpuPerWorker(device: string, workers: number, cudaDevices: number): string | null {
+  if (!device.startsWith('cuda') || workers <= 1) return null;
+  if (device !== 'cuda') return `${workers} workers cannot share ${device}: NCCL takes one GPU a worker (ask for cuda, and each worker takes cuda:<local rank>)`;
+  if (workers > cudaDevices) return `${workers} workers a machine need ${workers} GPUs for NCCL (one each), this machine has ${cudaDevices}`;
+  return null;
+}

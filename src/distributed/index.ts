@@ -5,6 +5,6 @@ export { GradientReducer, type GradientReducerOptions, type GradientReducerStats
 export { tensorBuckets, throughBuckets, DEFAULT_BUCKET_BYTES } from './buckets.js';
 export { DistributedSampler, type DistributedSamplerOptions } from './sampler.js';
 export { launchWorkers, workerEnv, type LaunchOptions, type LaunchResult } from './launch.js';
-export { workerDevice, workerPlaceFromEnv, type WorkerPlace } from './env.js';
+export { oneGpuPerWorker, workerDevice, workerPlaceFromEnv, type WorkerPlace } from './env.js';
 export { gatherRows, shuffleRows, unshuffleRows, type ShuffledRows } from './batch-shuffle.js';
 export { SyncBatchNorm, convertSyncBatchNorm, type SyncBatchNormOptions } from './sync-batchnorm.js';

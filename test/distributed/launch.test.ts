@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchWorkers, workerDevice, workerEnv, workerPlaceFromEnv } from '../../src/distributed/index.js';
+import { launchWorkers, oneGpuPerWorker, workerDevice, workerEnv, workerPlaceFromEnv } from '../../src/distributed/index.js';
 import { isSpotdiffError } from '../../src/util/errors.js';
 
 // A worker as a one-line script: prints its variables, then exits or sleeps as RANK says.
@@ -52,6 +52,12 @@ test('a worker asked for "cuda" takes its own GPU (local rank mod GPUs); cuda:N,
   assert.equal(workerDevice('cuda:1', 0, 4), 'cuda:1');
   assert.equal(workerDevice('cpu', 3, 4), 'cpu');
   assert.equal(workerDevice('cuda', 1, 0), 'cuda');
+  // NCCL takes one GPU a worker: more workers than GPUs, or several on one explicit GPU, are refused.
+  assert.equal(oneGpuPerWorker('cuda', 2, 2), null);
+  assert.equal(oneGpuPerWorker('cuda:1', 1, 4), null);
+  assert.equal(oneGpuPerWorker('cpu', 8, 0), null);
+  assert.match(oneGpuPerWorker('cuda', 3, 2) ?? '', /3 workers a machine need 3 GPUs for NCCL \(one each\), this machine has 2/);
+  assert.match(oneGpuPerWorker('cuda:0', 2, 4) ?? '', /2 workers cannot share cuda:0/);
 });
 
 test('malformed rank variables and launch options are refused', async () => {
