@@ -13,12 +13,13 @@ export function allGatherObjects<V>(group: ProcessGroup, value: V): V[] {
   const text = JSON.stringify(value);
   if (text === undefined) throw new SpotdiffError('ERR_BAD_INPUT', `rank ${group.rank}: allGatherObjects takes a JSON-able value, got ${typeof value}`);
   const bytes = new TextEncoder().encode(text);
+  // Host tensors (Gloo) whatever the default device.
   return T.tidy(() => {
-    const lengths = group.allGather(T.tensor(BigInt64Array.of(BigInt(bytes.length)))).map((t) => Number((t.data() as BigInt64Array)[0]));
+    const lengths = group.allGather(T.tensor(BigInt64Array.of(BigInt(bytes.length)), [1], { device: 'cpu' })).map((t) => Number((t.data() as BigInt64Array)[0]));
     const longest = Math.max(...lengths);
     const padded = new Uint8Array(longest);
     padded.set(bytes);
-    const gathered = group.allGather(T.tensor(padded, [longest], { dtype: 'uint8' }));
+    const gathered = group.allGather(T.tensor(padded, [longest], { dtype: 'uint8', device: 'cpu' }));
     const decoder = new TextDecoder();
     return gathered.map((t, r) => JSON.parse(decoder.decode((t.data() as Uint8Array).subarray(0, lengths[r]))) as V);
   });

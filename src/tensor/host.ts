@@ -10,7 +10,7 @@ import type { TensorSource } from './io/safetensors.js';
  * and engine tensors. Both directions copy; dtypes are kept exactly, float16/bfloat16 included.
  */
 
-/** An engine tensor with the host tensor's dtype, shape and values (on `device`, default cpu). */
+/** An engine tensor with the host tensor's dtype, shape and values (on `device`, default the default device: a training run's GPU). */
 export function fromHost(h: HostTensor, device?: Device): Tensor {
   // The addon takes typed arrays; half types travel as float32 (exact) and narrow natively.
   const values = h.dtype === 'float16' || h.dtype === 'bfloat16' ? toFloat32(h) : typedView(h);
