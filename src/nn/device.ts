@@ -30,6 +30,26 @@ export async function withDefaultDeviceAsync<R>(device: T.Device, f: () => Promi
   }
 }
 
+/**
+ * Builds what `make` makes (a module, or something that holds one: `moduleOf` finds it) on the
+ * CPU and, for another device, a twin there that takes the CPU one's state: random
+ * initialisations then do not depend on the device (CUDA's generator draws other numbers for
+ * the same seed), as the backbones are drawn. On the CPU it is one build, as before.
+ */
+export function drawnOnCpu<M extends Module>(make: () => M, device: T.Device): M;
+export function drawnOnCpu<M>(make: () => M, device: T.Device, moduleOf: (m: M) => Module): M;
+export function drawnOnCpu<M>(make: () => M, device: T.Device, moduleOf: (m: M) => Module = (m) => m as unknown as Module): M {
+  const cpu = withDefaultDevice('cpu', make);
+  if (device === 'cpu') return cpu;
+  try {
+    const moved = withDefaultDevice(device, make);
+    moduleOf(moved).loadStateDict(moduleOf(cpu).stateDict());
+    return moved;
+  } finally {
+    moduleOf(cpu).dispose();
+  }
+}
+
 /** The device a module's parameters live on ('cpu' for a module without any). */
 export function moduleDevice(m: Module): T.Device {
   return m.parameters()[0]?.device ?? 'cpu';

@@ -23,6 +23,7 @@ import { BACKBONE_FILE, exportBackbone } from './export.js';
 import { scheduledLr } from './schedule.js';
 import { BatchFeed } from './batch-feed.js';
 import { readLoss } from './spd-term.js';
+import { drawnOnCpu } from '../nn/device.js';
 import { planImageCache, type CachePlan } from '../data/cache-plan.js';
 import { DeviceImageStore } from '../data/device-image-store.js';
 import { applyMemoryFormat, lossAt, runPrecision } from './precision.js';
@@ -191,7 +192,9 @@ export async function trainPretrain(options: PretrainOptions, hooks: PretrainHoo
   let store: DeviceImageStore | null = null;
   try {
     T.manualSeed(config.seed);
-    method = (hooks.createMethod ?? defaultFactory)({ method: config.method, arch, spd, viewSize: config.size, numClasses: supervised ? data.classes.length : null });
+    const request = { method: config.method, arch, spd, viewSize: config.size, numClasses: supervised ? data.classes.length : null };
+    // Drawn on the CPU whatever the device: one seed, one initialisation.
+    method = drawnOnCpu(() => (hooks.createMethod ?? defaultFactory)(request), device, (m) => m.module);
     if (init !== null && !resume) {
       loadInitWeights(method.backbone, init);
       method.backboneLoaded?.();

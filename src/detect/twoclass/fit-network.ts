@@ -1,8 +1,7 @@
-import * as T from '../../tensor/index.js';
 import { toHost } from '../../tensor/host.js';
 import type { HostTensor } from '../../tensor/io/index.js';
 import type { Module } from '../../nn/module.js';
-import { withDefaultDevice } from '../../nn/device.js';
+import { drawnOnCpu } from '../../nn/device.js';
 import type { Sample } from '../../data/datasets/sample.js';
 import { SpotdiffError, isSpotdiffError } from '../../util/errors.js';
 import type { FitContext } from '../method.js';
@@ -88,20 +87,4 @@ function trainingImages(ctx: FitContext, spec: TwoClassFitSpec): Sample[] {
 /** Host copies of a module's tensors. */
 function hostState(m: Module): Map<string, HostTensor> {
   return new Map([...m.stateDict()].map(([k, t]) => [k, toHost(t)]));
-}
-
-/**
- * Builds a network on the CPU (random draws then do not depend on the device: CUDA's generator
- * draws other numbers for the same seed) and copies it to `device`.
- */
-function drawnOnCpu<M extends Module>(make: () => M, device: T.Device): M {
-  const cpu = withDefaultDevice('cpu', make);
-  if (device === 'cpu') return cpu;
-  try {
-    const moved = withDefaultDevice(device, make);
-    moved.loadStateDict(cpu.stateDict());
-    return moved;
-  } finally {
-    cpu.dispose();
-  }
 }
