@@ -12,8 +12,10 @@ export function getDefaultDevice(): Device {
   return defaultDevice;
 }
 
+/** cuda:N also becomes the current CUDA device (torch.cuda.set_device), where work that names no device goes. */
 export function setDefaultDevice(device: Device): void {
   checkDevice(device);
+  if (/^cuda:\d+$/.test(device) && device !== defaultDevice) callOp('set_current_cuda_device', [device]);
   defaultDevice = device;
 }
 

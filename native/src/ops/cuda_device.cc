@@ -2,9 +2,11 @@
 // reports them (every process's use counted, and what libtorch's caching allocator keeps reserved
 // for this one), so a training run can decide whether its image cache fits on the device; it
 // needs CUDA's runtime headers at build time (configure.mjs: SPOTDIFF_CUDA_RUNTIME), the library
-// comes with libtorch's CUDA libraries. set_allow_tf32 / allow_tf32: TensorFloat-32 (below).
+// comes with libtorch's CUDA libraries. set_allow_tf32 / allow_tf32: TensorFloat-32;
+// set_current_cuda_device (below).
 #include "../guard.h"
 #include "../op_table.h"
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #if SPOTDIFF_CUDA_RUNTIME
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -37,4 +39,15 @@ SPOTDIFF_OP(set_allow_tf32) {
 }
 SPOTDIFF_OP(allow_tf32) {
   return a.outNumber((at::globalContext().allowTF32CuDNN() ? 2 : 0) + (at::globalContext().allowTF32CuBLAS() ? 1 : 0));
+}
+
+// set_current_cuda_device(device): makes cuda:N the thread's current CUDA device, as
+// torch.cuda.set_device, so work that names no device (a pinned buffer, a CUDA context, NCCL's
+// guess of a rank's GPU) goes to this process's GPU instead of GPU 0. Through c10's device guard
+// interface, which libtorch's CUDA library registers: no CUDA headers needed.
+SPOTDIFF_OP(set_current_cuda_device) {
+  const c10::Device device = a.device(0);
+  if (!device.is_cuda() || !device.has_index()) throw spotdiff::ArgumentError("set_current_cuda_device: needs cuda:N, got " + device.str());
+  c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA)->setDevice(device);
+  return a.outVoid();
 }
