@@ -201,21 +201,23 @@ else failed "PatchCore fit+eval" $? detect; fi
 # 7. The step at the larger batch.
 step_stage "$LARGE" 75
 
-# 8. The tensor/nn/models tests against this libtorch and its Python PyTorch (on the CPU, as in
-# CI; last, with the time left).
+# 8. The tests with a CUDA part (they check CUDA where it exists: CPU-vs-CUDA detector scores,
+# the fused unscale, pinned copies, TF32 off for detectors), then the tensor/nn/models tests
+# against this libtorch and its Python PyTorch (on the CPU, as in CI); last, with the time left.
 if [ "$DRY" = 1 ]; then
   TESTS="dist/test/tensor/index.test.js dist/test/tensor/scope.test.js"
 else
-  TESTS=$(find dist/test/tensor dist/test/nn dist/test/models -name '*.test.js' | sort | tr '\n' ' ')
+  CUDA_TESTS=$(grep -rl 'cudaAvailable()' dist/test --include='*.test.js' | sort)
+  TESTS=$( (echo "$CUDA_TESTS"; find dist/test/tensor dist/test/nn dist/test/models -name '*.test.js' | sort) | awk 'NF && !seen[$0]++' | tr '\n' ' ')
 fi
 # shellcheck disable=SC2086
 stage tests 150 node --test --test-reporter=spec $TESTS
 rc=$?
 pass=$(grep -aoE '^ℹ pass [0-9]+' "$WORK/tests.out" | grep -oE '[0-9]+$' || echo 0)
 fail=$(grep -aoE '^ℹ fail [0-9]+' "$WORK/tests.out" | grep -oE '[0-9]+$' || echo '?')
-if [ $rc = 0 ]; then row "tests tensor/nn/models" "$pass passed, $fail failed" "$(echo $TESTS | wc -w) files" "pass"
-elif [ $rc = 1 ]; then row "tests tensor/nn/models" "$pass passed, $fail failed" "$(echo $TESTS | wc -w) files" "FAIL"
-else failed "tests tensor/nn/models" $rc tests; fi
+if [ $rc = 0 ]; then row "tests (CUDA parts, tensor/nn/models)" "$pass passed, $fail failed" "$(echo $TESTS | wc -w) files" "pass"
+elif [ $rc = 1 ]; then row "tests (CUDA parts, tensor/nn/models)" "$pass passed, $fail failed" "$(echo $TESTS | wc -w) files" "FAIL"
+else failed "tests (CUDA parts, tensor/nn/models)" $rc tests; fi
 
 # The table.
 TITLE="spotdiff GPU check ($([ "$DRY" = 1 ] && echo 'CPU dry run' || echo "device $DEV")), $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n), $CORES cores, $((SECONDS - START)) s"
